@@ -1,0 +1,16 @@
+"""The REST API router: every app registers its viewsets in its own api.py via `register`."""
+
+from __future__ import annotations
+
+from rest_framework.routers import DefaultRouter
+
+from agencies.api import register as register_agencies
+from companies.api import register as register_companies
+from credits.api import register as register_credits
+from referrals.api import register as register_referrals
+
+router = DefaultRouter()
+for register in (register_companies, register_agencies, register_referrals, register_credits):
+    register(router)
+
+urlpatterns = router.urls

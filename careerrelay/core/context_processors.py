@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from careerrelay.core.tenancy import memberships_for_user
+
+
+def tenant(request: HttpRequest) -> dict[str, Any]:
+    current = getattr(request, "tenant", None)
+    if current is None:
+        return {"tenant": None}
+    return {
+        "tenant": current,
+        "tenant_role": getattr(request, "tenant_role", None),
+        # Evaluated only by templates that show the organisation switcher.
+        "memberships": lambda: memberships_for_user(request.user),
+    }

@@ -1,0 +1,152 @@
+"""Cross-cutting rows: audit log, API keys, invitations, in-app notices, the task outbox."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from careerrelay.core.tenancy_models import Role, TenantOwned
+
+
+class OrgOwned(TenantOwned):
+    """A row that belongs to exactly one organisation: a company or an agency."""
+
+    tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
+    company = models.ForeignKey(
+        "companies.Company", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def organisation(self):
+        return self.company or self.agency
+
+
+def one_org_constraint(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=(Q(company__isnull=False, agency__isnull=True)
+                   | Q(company__isnull=True, agency__isnull=False)),
+        name=name,
+    )
+
+
+class AuditEvent(TenantOwned):
+    """Append-only record of a security- or money-relevant action (who, tenant, what, when)."""
+
+    tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    company = models.ForeignKey(
+        "companies.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=80, db_index=True)
+    target_type = models.CharField(max_length=80, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    ip_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("監査ログ")
+        verbose_name_plural = _("監査ログ")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class ApiKey(OrgOwned):
+    """An organisation's API key. Only a SHA-256 hash of the secret is stored."""
+
+    name = models.CharField(_("名前"), max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints: ClassVar = [one_org_constraint("apikey_one_org")]
+        verbose_name = _("APIキー")
+        verbose_name_plural = _("APIキー")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class Invitation(OrgOwned):
+    """An email invitation to join an organisation with a role."""
+
+    email = models.EmailField(_("メールアドレス"))
+    role = models.CharField(_("権限"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints: ClassVar = [one_org_constraint("invitation_one_org")]
+        verbose_name = _("招待")
+        verbose_name_plural = _("招待")
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Notification(OrgOwned):
+    """An in-app notice for an organisation (e.g. a free hire earned). Unique per cause."""
+
+    key = models.CharField(max_length=120, unique=True)
+    message = models.CharField(max_length=300)
+    url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints: ClassVar = [one_org_constraint("notification_one_org")]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class OutboxMessage(models.Model):
+    """A task that must not be lost when the broker is down: written in the business
+    transaction, relayed to Celery by a periodic task, deduplicated by `key`."""
+
+    key = models.CharField(max_length=160, unique=True)
+    task_name = models.CharField(max_length=120)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,29 @@
+"""Root URL configuration. Each app owns its own urls.py; the API router lives in api.py."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from careerrelay.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("after-login/", core_views.after_login, name="after_login"),
+    path("org/switch/", core_views.switch_organisation, name="org_switch"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("app/", include("companies.urls")),
+    path("partner/", include("agencies.urls")),
+    path("r/", include("referrals.urls")),
+    path("api/v1/", include("careerrelay.api")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,192 @@
+"""The double-entry, append-only credit ledger, settlement runs and statements.
+
+For each partnership the company holds `points`, `free_hires` and `rebate_jpy` accounts and the
+agency holds the matching issuer accounts; every transaction's entries sum to zero per unit.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from careerrelay.core.tenancy_models import TenantOwned
+
+
+class Unit(models.TextChoices):
+    POINTS = "points", _("ポイント")
+    FREE_HIRES = "free_hires", _("無料採用枠")
+    JPY = "jpy", _("円")
+
+
+class AccountName(models.TextChoices):
+    POINTS = "points", _("有効紹介ポイント")
+    FREE_HIRES = "free_hires", _("無料採用枠")
+    REBATE_JPY = "rebate_jpy", _("還元クレジット（円）")
+    POINTS_ISSUED = "points_issued", _("発行ポイント")
+    FREE_HIRES_ISSUED = "free_hires_issued", _("付与した無料採用枠")
+    REBATE_OWED = "rebate_owed", _("還元債務（円）")
+
+
+ACCOUNT_UNIT = {
+    AccountName.POINTS: Unit.POINTS,
+    AccountName.POINTS_ISSUED: Unit.POINTS,
+    AccountName.FREE_HIRES: Unit.FREE_HIRES,
+    AccountName.FREE_HIRES_ISSUED: Unit.FREE_HIRES,
+    AccountName.REBATE_JPY: Unit.JPY,
+    AccountName.REBATE_OWED: Unit.JPY,
+}
+
+
+class EntryKind(models.TextChoices):
+    QUALIFY = "qualify", _("有効紹介")
+    DISQUALIFY = "disqualify", _("紹介の無効化")
+    CONVERT = "convert", _("無料採用枠への交換")
+    REDEEM = "redeem", _("無料採用枠の利用")
+    RESTORE = "restore", _("早期退職による無料採用枠の復元")
+    REBATE = "rebate", _("手数料還元")
+    REFUND_ADJUST = "refund_adjust", _("返金による還元の調整")
+    REVERSE = "reverse", _("取消")
+
+
+class LedgerAccount(TenantOwned):
+    tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
+    partnership = models.ForeignKey(
+        "companies.Partnership", on_delete=models.PROTECT, related_name="accounts"
+    )
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=20, choices=AccountName.choices)
+    unit = models.CharField(max_length=12, choices=Unit.choices)
+    # Cached sum of entries, updated in the posting transaction under a row lock.
+    balance = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["partnership", "name"], name="account_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partnership_id}:{self.name}"
+
+
+class LedgerTransaction(TenantOwned):
+    tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
+    partnership = models.ForeignKey(
+        "companies.Partnership", on_delete=models.PROTECT, related_name="+"
+    )
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    referral = models.ForeignKey(
+        "referrals.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    placement = models.ForeignKey(
+        "agencies.Placement", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    period = models.CharField(max_length=7, blank=True)
+    memo = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.idempotency_key
+
+
+class LedgerEntry(TenantOwned):
+    tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
+    transaction = models.ForeignKey(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="entries"
+    )
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    partnership = models.ForeignKey(
+        "companies.Partnership", on_delete=models.PROTECT, related_name="+"
+    )
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    account_name = models.CharField(max_length=20, choices=AccountName.choices)
+    unit = models.CharField(max_length=12, choices=Unit.choices)
+    amount = models.BigIntegerField()
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    idempotency_key = models.CharField(max_length=140, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes: ClassVar = [
+            models.Index(fields=["company", "created_at"], name="entry_co_time_idx"),
+            models.Index(fields=["agency", "created_at"], name="entry_ag_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.idempotency_key
+
+
+class SettlementRun(models.Model):
+    """One per period. A second trigger finds the row and resumes or does nothing."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("実行中")
+        DONE = "done", _("完了")
+
+    period = models.CharField(max_length=7, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rebates_posted = models.PositiveIntegerField(default=0)
+    adjustments_posted = models.PositiveIntegerField(default=0)
+    statements_rendered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-period"]
+        verbose_name = _("精算")
+        verbose_name_plural = _("精算")
+
+    def __str__(self) -> str:
+        return self.period
+
+
+class StatementKind(models.TextChoices):
+    COMPANY = "company", _("企業向け明細")
+    AGENCY = "agency", _("紹介会社向け明細")
+
+
+class Statement(TenantOwned):
+    tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
+    period = models.CharField(max_length=7, db_index=True)
+    kind = models.CharField(max_length=10, choices=StatementKind.choices)
+    company = models.ForeignKey(
+        "companies.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    total_jpy = models.BigIntegerField(default=0)
+    tax_jpy = models.BigIntegerField(default=0)
+    lines = models.JSONField(default=list)
+    pdf = models.FileField(upload_to="statements/", blank=True)
+    issued_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period", "kind", "id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["period", "company"], condition=Q(kind="company"),
+                name="statement_one_per_company_period",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "agency"], condition=Q(kind="agency"),
+                name="statement_one_per_agency_period",
+            ),
+        ]
+        verbose_name = _("明細書")
+        verbose_name_plural = _("明細書")
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.kind}"
