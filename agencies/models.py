@@ -21,13 +21,18 @@ def default_refund_tiers() -> list[list[int]]:
 class Agency(Organization):
     kind: ClassVar[str] = "agency"
     license_number = models.CharField(
-        _("有料職業紹介事業許可番号"), max_length=20, blank=True,
+        _("有料職業紹介事業許可番号"),
+        max_length=20,
+        blank=True,
         help_text=_("例: 13-ユ-123456（全角数字・長音記号は自動で半角に揃えます）"),
     )
     license_expires_on = models.DateField(_("許可の有効期限"), null=True, blank=True)
     license_verified_at = models.DateTimeField(_("許可確認日時"), null=True, blank=True)
     default_fee_rate = models.DecimalField(
-        _("標準手数料率（%）"), max_digits=5, decimal_places=2, default=Decimal("35.00"),
+        _("標準手数料率（%）"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("35.00"),
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
     refund_tiers = models.JSONField(_("返金規定"), default=default_refund_tiers)
@@ -73,20 +78,34 @@ class Placement(TenantOwned):
     tenant_fields: ClassVar[tuple[str, ...]] = ("agency",)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="placements")
     referral = models.ForeignKey(
-        "referrals.Referral", null=True, blank=True, on_delete=models.PROTECT,
+        "referrals.Referral",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="placements",
     )
     company = models.ForeignKey(
-        "companies.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "companies.Company",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The referring company, from the referral.",
     )
     partnership = models.ForeignKey(
-        "companies.Partnership", null=True, blank=True, on_delete=models.PROTECT,
+        "companies.Partnership",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="placements",
     )
     candidate_name = models.CharField(_("候補者名"), max_length=100, blank=True)
     hiring_company = models.ForeignKey(
-        "companies.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "companies.Company",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     hiring_company_name = models.CharField(_("入社先企業名"), max_length=200, blank=True)
     annual_salary_jpy = models.PositiveBigIntegerField(_("理論年収（円）"))
@@ -102,7 +121,10 @@ class Placement(TenantOwned):
     left_on = models.DateField(_("退職日"), null=True, blank=True)
     refund_jpy = models.PositiveBigIntegerField(default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -18,11 +18,15 @@ class Company(Organization):
     kind: ClassVar[str] = "company"
     logo = models.ImageField(_("ロゴ"), upload_to="logos/", blank=True)
     landing_message = models.TextField(
-        _("候補者へのメッセージ"), blank=True, max_length=2000,
+        _("候補者へのメッセージ"),
+        blank=True,
+        max_length=2000,
         help_text=_("お見送りした候補者へ、ランディングページで表示するメッセージです。"),
     )
     email_domains = models.CharField(
-        _("自社のメールドメイン"), max_length=300, blank=True,
+        _("自社のメールドメイン"),
+        max_length=300,
+        blank=True,
         help_text=_("自社社員による自己紹介を防ぐため、カンマ区切りで入力します。"),
     )
     website = models.URLField(_("ウェブサイト"), blank=True)
@@ -67,19 +71,26 @@ class Partnership(TenantOwned):
         "agencies.Agency", on_delete=models.PROTECT, related_name="partnerships"
     )
     status = models.CharField(
-        _("状態"), max_length=10, choices=PartnershipStatus.choices,
+        _("状態"),
+        max_length=10,
+        choices=PartnershipStatus.choices,
         default=PartnershipStatus.PROPOSED,
     )
     referrals_per_free_hire = models.PositiveIntegerField(
-        _("無料採用1件に必要な有効紹介数"), default=10,
+        _("無料採用1件に必要な有効紹介数"),
+        default=10,
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
     )
     rebate_rate = models.DecimalField(
-        _("還元率（%）"), max_digits=5, decimal_places=2, default=Decimal("10.00"),
+        _("還元率（%）"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10.00"),
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
     payout_mode = models.BooleanField(
-        _("現金での支払い"), default=False,
+        _("現金での支払い"),
+        default=False,
         help_text=_("運営者のみ変更できます。通常、還元は手数料クレジットとして扱います。"),
     )
     proposed_by = models.CharField(max_length=10, default="company")

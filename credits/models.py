@@ -177,11 +177,13 @@ class Statement(TenantOwned):
         ordering = ["-period", "kind", "id"]
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["period", "company"], condition=Q(kind="company"),
+                fields=["period", "company"],
+                condition=Q(kind="company"),
                 name="statement_one_per_company_period",
             ),
             models.UniqueConstraint(
-                fields=["period", "agency"], condition=Q(kind="agency"),
+                fields=["period", "agency"],
+                condition=Q(kind="agency"),
                 name="statement_one_per_agency_period",
             ),
         ]

@@ -36,7 +36,10 @@ class ReferralLink(TenantOwned):
     is_active = models.BooleanField(_("有効"), default=True)
     expires_at = models.DateTimeField(_("有効期限"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -111,7 +114,8 @@ class Candidate(TenantOwned):
     class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["agency", "email_hash"], condition=~Q(email_hash=""),
+                fields=["agency", "email_hash"],
+                condition=~Q(email_hash=""),
                 name="candidate_one_per_agency_email",
             )
         ]
@@ -160,7 +164,9 @@ class Referral(TenantOwned):
     status = models.CharField(
         max_length=14, choices=ReferralStatus.choices, default=ReferralStatus.NEW
     )
-    stage = models.CharField(max_length=12, choices=ReferralStage.choices, default=ReferralStage.NEW)
+    stage = models.CharField(
+        max_length=12, choices=ReferralStage.choices, default=ReferralStage.NEW
+    )
     hold_reason = models.CharField(max_length=200, blank=True)
     disqualify_reason = models.CharField(max_length=300, blank=True)
     duplicate_of = models.ForeignKey(

@@ -38,10 +38,28 @@ def start_worker(*, concurrency: int = 2, timeout: float = 30.0) -> subprocess.P
     app.conf.task_always_eager = False
     app.control.purge()
     proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "careerrelay", "worker", "-l", "warning",
-         "--pool", "prefork", "--concurrency", str(concurrency), "--without-gossip",
-         "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=worker_env(), start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "careerrelay",
+            "worker",
+            "-l",
+            "warning",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=worker_env(),
+        start_new_session=True,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

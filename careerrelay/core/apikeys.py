@@ -38,8 +38,13 @@ def api_key_create(*, tenant: Any, name: str, created_by: Any = None) -> tuple[A
         key_hash=_hash(plaintext),
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
     )
-    audit_record(actor=created_by, tenant=tenant, action="api_key.created", target=key,
-                 data={"name": key.name, "prefix": prefix})
+    audit_record(
+        actor=created_by,
+        tenant=tenant,
+        action="api_key.created",
+        target=key,
+        data={"name": key.name, "prefix": prefix},
+    )
     return key, plaintext
 
 
@@ -50,8 +55,13 @@ def api_key_revoke(*, key: ApiKey, actor: Any = None) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, tenant=key.organisation, action="api_key.revoked", target=key,
-                     data={"prefix": key.prefix})
+        audit_record(
+            actor=actor,
+            tenant=key.organisation,
+            action="api_key.revoked",
+            target=key,
+            data={"prefix": key.prefix},
+        )
     return key
 
 

@@ -17,7 +17,11 @@ class ApplicationError(Exception):
     """A business rule refused the request. `field` names the input it is about, if any."""
 
     def __init__(
-        self, message: str, *, field: str | None = None, extra: dict[str, Any] | None = None,
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        extra: dict[str, Any] | None = None,
         status_code: int = 400,
     ) -> None:
         super().__init__(message)

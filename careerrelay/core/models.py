@@ -33,8 +33,10 @@ class OrgOwned(TenantOwned):
 
 def one_org_constraint(name: str) -> models.CheckConstraint:
     return models.CheckConstraint(
-        condition=(Q(company__isnull=False, agency__isnull=True)
-                   | Q(company__isnull=True, agency__isnull=False)),
+        condition=(
+            Q(company__isnull=False, agency__isnull=True)
+            | Q(company__isnull=True, agency__isnull=False)
+        ),
         name=name,
     )
 
@@ -44,7 +46,10 @@ class AuditEvent(TenantOwned):
 
     tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     company = models.ForeignKey(
@@ -76,7 +81,10 @@ class ApiKey(OrgOwned):
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)

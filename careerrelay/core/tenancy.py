@@ -35,12 +35,14 @@ def memberships_for_user(user: Any) -> list[Membership]:
     agency_member = apps.get_model("agencies", "AgencyMember")
     rows: list[Membership] = [
         Membership(m.company, m.role)
-        for m in company_member.objects.filter(user=user).select_related("company")
+        for m in company_member.objects.filter(user=user)
+        .select_related("company")
         .order_by("company__name")
     ]
     rows += [
         Membership(m.agency, m.role)
-        for m in agency_member.objects.filter(user=user).select_related("agency")
+        for m in agency_member.objects.filter(user=user)
+        .select_related("agency")
         .order_by("agency__name")
     ]
     return rows
