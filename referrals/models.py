@@ -226,3 +226,38 @@ class Consent(TenantOwned):
 
     def __str__(self) -> str:
         return f"consent #{self.pk}"
+
+
+class DailyStat(TenantOwned):
+    """Rollup per link and day (Asia/Tokyo), kept current by Celery, read by dashboards so no
+    page scans clicks or referrals."""
+
+    tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
+    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="+")
+    partnership = models.ForeignKey(
+        "companies.Partnership", on_delete=models.CASCADE, related_name="+"
+    )
+    link = models.ForeignKey(ReferralLink, on_delete=models.CASCADE, related_name="daily_stats")
+    day = models.DateField()
+    clicks = models.PositiveIntegerField(default=0)
+    unique_clicks = models.PositiveIntegerField(default=0)
+    filtered_clicks = models.PositiveIntegerField(default=0)
+    registrations = models.PositiveIntegerField(default=0)
+    verified = models.PositiveIntegerField(default=0)
+    qualified = models.PositiveIntegerField(default=0)
+    placed = models.PositiveIntegerField(default=0)
+    register_seconds_sum = models.BigIntegerField(default=0)
+    register_timed = models.PositiveIntegerField(default=0)
+    qualify_seconds_sum = models.BigIntegerField(default=0)
+    qualify_timed = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["link", "day"], name="dailystat_link_day")
+        ]
+        indexes: ClassVar = [models.Index(fields=["company", "day"], name="dailystat_co_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.link_id} {self.day}"
