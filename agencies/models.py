@@ -120,6 +120,15 @@ class Placement(TenantOwned):
     )
     left_on = models.DateField(_("退職日"), null=True, blank=True)
     refund_jpy = models.PositiveBigIntegerField(default=0)
+    # The fee the agency would have charged for a free-hire placement (shown as waived).
+    waived_fee_jpy = models.PositiveBigIntegerField(default=0)
+    # Settlement bookkeeping, written in the same transaction as the ledger postings.
+    rebate_jpy = models.BigIntegerField(default=0)
+    rebate_period = models.CharField(max_length=7, blank=True, db_index=True)
+    adjustment_pending = models.BooleanField(default=False)
+    adjustment_jpy = models.BigIntegerField(default=0)
+    adjustment_period = models.CharField(max_length=7, blank=True)
+    left_reported_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -144,3 +153,30 @@ class Placement(TenantOwned):
     @property
     def net_fee_jpy(self) -> int:
         return int(self.fee_jpy) - int(self.refund_jpy)
+
+
+class ReferralNote(TenantOwned):
+    """A recruiter's note on a referred candidate (agency-only; the company never sees it)."""
+
+    tenant_fields: ClassVar[tuple[str, ...]] = ("agency",)
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.CASCADE, related_name="agency_notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    body = models.TextField(_("メモ"), max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("候補者メモ")
+        verbose_name_plural = _("候補者メモ")
+
+    def __str__(self) -> str:
+        return f"note #{self.pk}"
