@@ -119,6 +119,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5.0,
         "options": {"expires": 5},
     },
+    "outbox-relay": {
+        "task": "core.outbox_relay",
+        "schedule": 10.0,
+        "options": {"expires": 10},
+    },
     "settle-rebates-monthly": {
         "task": "credits.settle_previous_month",
         "schedule": crontab(minute=30, hour=3, day_of_month=1),

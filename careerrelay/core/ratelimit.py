@@ -1,0 +1,110 @@
+"""A small fixed-window rate limiter on the Django cache (Redis in production).
+
+Use it in views for floods from one client: `if not ratelimit_allow(key=..., limit=..,
+window_seconds=..): return ratelimited_response(request)`, or decorate a view with
+`@ratelimit(scope="click", limit=60, window_seconds=60)`.
+
+It fails OPEN: when the cache (Redis) is unreachable every request is allowed, because a Redis
+outage must never take the candidate landing page down. Abuse during an outage is bounded by the
+other walls (honeypot, CSRF, per-email de-duplication, the fraud velocity cap).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "rl"
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address. Behind our proxy (production) the last hop of X-Forwarded-For is
+    the address the proxy saw; without a proxy, REMOTE_ADDR."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _cache_key(key: str, window_seconds: int, now: float) -> str:
+    window = int(now // window_seconds)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"{KEY_PREFIX}:{digest}:{window_seconds}:{window}"
+
+
+def ratelimit_allow(*, key: str, limit: int, window_seconds: int) -> bool:
+    """Count one hit for `key`; False once more than `limit` hits fell in the current window.
+
+    Side effects: increments a cache counter (expires with the window). Fails open."""
+    now = time.time()
+    ckey = _cache_key(key, window_seconds, now)
+    try:
+        cache.add(ckey, 0, timeout=window_seconds + 1)
+        count = cache.incr(ckey)
+    except ValueError:
+        # The key expired between add and incr: start the window again.
+        try:
+            cache.set(ckey, 1, timeout=window_seconds + 1)
+        except Exception:  # the cache is down: fail open
+            return True
+        count = 1
+    except Exception:  # the cache is down: fail open
+        logger.warning("rate limiter: cache unavailable, allowing the request")
+        return True
+    return count <= limit
+
+
+def ratelimit_reset(*, key: str, window_seconds: int) -> None:
+    """Forget the current window's count for `key` (used after a successful sign-in)."""
+    try:
+        cache.delete(_cache_key(key, window_seconds, time.time()))
+    except Exception:
+        logger.warning("rate limiter: cache unavailable on reset")
+
+
+def ratelimited_response(request: HttpRequest, *, retry_after: int = 60) -> HttpResponse:
+    message = _("アクセスが集中しています。しばらく時間をおいてから、もう一度お試しください。")
+    if request.path.startswith("/api/") or request.headers.get("Accept", "").startswith(
+        "application/json"
+    ):
+        response: HttpResponse = JsonResponse({"message": message}, status=429)
+    else:
+        response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def ratelimit(
+    *,
+    scope: str,
+    limit: int,
+    window_seconds: int,
+    methods: Iterable[str] = ("POST",),
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """View decorator: per client IP and scope, answer 429 above `limit` per window."""
+    limited = {m.upper() for m in methods}
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method in limited and not ratelimit_allow(
+                key=f"{scope}:{client_ip(request)}", limit=limit, window_seconds=window_seconds
+            ):
+                return ratelimited_response(request, retry_after=window_seconds)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
