@@ -9,7 +9,8 @@ from companies.api import register as register_companies
 from credits.api import register as register_credits
 from referrals.api import register as register_referrals
 
-router = DefaultRouter()
+# No `.json` suffix routes: viewset actions do not take a `format` kwarg (they answered 500).
+router = DefaultRouter(include_format_suffixes=False)
 for register in (register_companies, register_agencies, register_referrals, register_credits):
     register(router)
 
