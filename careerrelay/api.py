@@ -10,7 +10,8 @@ from credits.api import register as register_credits
 from referrals.api import register as register_referrals
 
 # No `.json` suffix routes: viewset actions do not take a `format` kwarg (they answered 500).
-router = DefaultRouter(include_format_suffixes=False)
+router = DefaultRouter()
+router.include_format_suffixes = False
 for register in (register_companies, register_agencies, register_referrals, register_credits):
     register(router)
 
