@@ -2,5 +2,16 @@
 
 from __future__ import annotations
 
+from django.urls import path
+
+from companies import views
+
 app_name = "partner_partnerships"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.agency_partnerships, name="list"),
+    path(
+        "<int:partnership_id>/<slug:action>/",
+        views.agency_partnership_action,
+        name="action",
+    ),
+]

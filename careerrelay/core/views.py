@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careerrelay.core.errors import ApplicationError
+from careerrelay.core.memberships import invitation_accept as memberships_invitation_accept
+from careerrelay.core.memberships import invitation_get_by_token
 from careerrelay.core.tenancy import SESSION_KEY, memberships_for_user
 
 
@@ -39,3 +46,31 @@ def switch_organisation(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         nxt = "/after-login/"
     return HttpResponseRedirect(nxt)
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation email. Anonymous visitors are asked to sign in or sign up
+    (and come back here); a signed-in user with the invited address joins on POST."""
+    invitation = invitation_get_by_token(token=token)
+    if invitation is None:
+        return render(request, "core/invitation.html", {"invitation": None}, status=404)
+    error = ""
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            member = memberships_invitation_accept(token=token, user=request.user)
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            tenant = member.company if invitation.company_id else member.agency
+            request.session[SESSION_KEY] = tenant.org_key
+            messages.success(request, _("%(name)s に参加しました。") % {"name": tenant.name})
+            return redirect("/app/" if tenant.kind == "company" else "/partner/")
+    context = {
+        "invitation": invitation,
+        "organisation": invitation.organisation,
+        "email_matches": request.user.is_authenticated
+        and request.user.email.lower() == invitation.email.lower(),
+        "error": error,
+        "next": quote(request.path),
+    }
+    return render(request, "core/invitation.html", context, status=400 if error else 200)
