@@ -61,6 +61,38 @@ class ReferralLink(TenantOwned):
         return self.label
 
 
+class LinkBatch(TenantOwned):
+    """One bulk upload of personal links (an ATS CSV export), so HR can download it back with one
+    link per row in the original order."""
+
+    tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
+    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="+")
+    partnership = models.ForeignKey(
+        "companies.Partnership", on_delete=models.CASCADE, related_name="+"
+    )
+    label = models.CharField(max_length=120)
+    filename = models.CharField(max_length=200, blank=True)
+    # Link ids in file order (a row repeated in the file repeats its link).
+    link_ids = models.JSONField(default=list)
+    created_count = models.PositiveIntegerField(default=0)
+    existing_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"batch #{self.pk}"
+
+
 class ClickClass(models.TextChoices):
     HUMAN = "human", _("人")
     BOT = "bot", _("ボット")
@@ -109,6 +141,9 @@ class Candidate(TenantOwned):
     prefecture = models.CharField(_("希望勤務地（都道府県）"), max_length=10, blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)
+    # The language the candidate registered in: their emails are written in it.
+    language = models.CharField(max_length=8, default="ja")
+    consent_withdrawn_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,4 +1,15 @@
+"""The candidate's pages under /r/."""
+
 from __future__ import annotations
 
+from django.urls import path
+
+from referrals import views
+
 app_name = "referrals"
-urlpatterns: list = []
+urlpatterns = [
+    path("verify/<str:signed>/", views.verify, name="verify"),
+    path("me/<str:signed>/", views.me, name="me"),
+    path("<str:token>/thanks/", views.thanks, name="thanks"),
+    path("<str:token>/", views.landing, name="landing"),
+]

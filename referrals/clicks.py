@@ -1,0 +1,235 @@
+"""Click capture off the request path.
+
+A landing page view costs one Redis write: an RPUSH of a compact JSON event onto a pending list.
+`click_drain` (Celery beat, every few seconds) moves events in batches to a processing list with
+LMOVE, bulk-inserts them (the click uid is unique, conflicts are ignored), and only then removes
+them. A drain that dies mid-batch leaves its batch in the processing list; the next drain
+re-processes it first, so nothing is lost and nothing is counted twice. One drain runs at a time
+(a Redis lock with a short TTL, refreshed per batch).
+
+If Redis is unreachable the view writes the Click row itself: the page still renders and the click
+is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from django.conf import settings
+
+from referrals.models import ClickClass
+
+logger = logging.getLogger(__name__)
+
+PENDING_KEY = "cr:clicks:pending"
+PROCESSING_KEY = "cr:clicks:processing"
+LOCK_KEY = "cr:clicks:drain-lock"
+LOCK_SECONDS = 20
+BATCH_SIZE = 1000
+# A single drain run stops after this long; the next beat continues (bounded, lock-safe work).
+RUN_SECONDS = 4.0
+COOKIE_NAME = "cr_click"
+
+# Mail-security products open every link of an incoming email before the recipient does.
+SCANNER_PATTERNS = re.compile(
+    r"safelinks|bingpreview|microsoft office existence|ms-office|microsoft defender|"
+    r"proofpoint|urldefense|mimecast|barracuda|googleimageproxy|ggpht\.com|google-safety|"
+    r"symantec|messagelabs|trend ?micro|fireeye|trellix|forcepoint|sophos|avanan|"
+    r"checkpoint|cisco|ironport|zscaler|cloudmark|fortinet|fortiguard|hornetsecurity|"
+    r"libraesva|vade ?secure|spamtitan",
+    re.IGNORECASE,
+)
+BOT_PATTERNS = re.compile(
+    r"bot\b|bot/|crawler|spider|slurp|crawl|curl/|wget/|python-requests|python-urllib|"
+    r"aiohttp|httpx|go-http-client|java/|okhttp|libwww|scrapy|headlesschrome|phantomjs|"
+    r"facebookexternalhit|embedly|preview|monitor|uptime|pingdom|feedfetcher|"
+    r"httpclient|node-fetch|axios/",
+    re.IGNORECASE,
+)
+
+
+def classify(*, method: str, user_agent: str) -> str:
+    """HEAD requests, empty user agents, bots and mail-security scanners are classified (stored
+    but never unique); everything else is a human view."""
+    if method.upper() == "HEAD":
+        return ClickClass.HEAD
+    ua = (user_agent or "").strip()
+    if not ua:
+        return ClickClass.BOT
+    if SCANNER_PATTERNS.search(ua):
+        return ClickClass.SCANNER
+    if BOT_PATTERNS.search(ua):
+        return ClickClass.BOT
+    return ClickClass.HUMAN
+
+
+def visitor_hash(*, ip: str, user_agent: str) -> str:
+    """A keyed, truncated hash of IP + user agent: tells repeat views apart, identifies nobody."""
+    key = settings.PII_HMAC_KEY.encode()
+    return hmac.new(key, f"visitor:{ip}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class ClickEvent:
+    uid: str
+    link_id: int
+    company_id: int
+    agency_id: int
+    ts: float
+    classification: str
+    visitor_hash: str
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "u": self.uid,
+                "l": self.link_id,
+                "c": self.company_id,
+                "a": self.agency_id,
+                "t": round(self.ts, 3),
+                "k": self.classification,
+                "v": self.visitor_hash,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> ClickEvent | None:
+        try:
+            data = json.loads(raw)
+            return cls(
+                uid=str(uuid.UUID(str(data["u"]))),
+                link_id=int(data["l"]),
+                company_id=int(data["c"]),
+                agency_id=int(data["a"]),
+                ts=float(data["t"]),
+                classification=str(data["k"]),
+                visitor_hash=str(data["v"])[:32],
+            )
+        except (ValueError, KeyError, TypeError):
+            logger.warning("dropping a malformed click event: %r", raw[:200])
+            return None
+
+
+def new_event(
+    *, link: Any, method: str, user_agent: str, ip: str, now: float | None = None
+) -> ClickEvent:
+    return ClickEvent(
+        uid=str(uuid.uuid4()),
+        link_id=int(link.id),
+        company_id=int(link.company_id),
+        agency_id=int(link.agency_id),
+        ts=time.time() if now is None else now,
+        classification=classify(method=method, user_agent=user_agent),
+        visitor_hash=visitor_hash(ip=ip, user_agent=user_agent),
+    )
+
+
+_clients: dict[str, redis.Redis] = {}
+_clients_lock = threading.Lock()
+
+
+def client() -> redis.Redis | None:
+    """A Redis client for settings.REDIS_URL with short timeouts, or None without Redis."""
+    url = settings.REDIS_URL
+    if not url:
+        return None
+    with _clients_lock:
+        conn = _clients.get(url)
+        if conn is None:
+            conn = redis.Redis.from_url(
+                url,
+                socket_connect_timeout=0.25,
+                socket_timeout=0.25,
+                retry_on_timeout=False,
+                health_check_interval=30,
+            )
+            _clients[url] = conn
+        return conn
+
+
+def capture(event: ClickEvent, *, write_sync: Callable[[ClickEvent], Any]) -> str:
+    """Record one click: RPUSH to Redis, or `write_sync(event)` if Redis is unreachable.
+    Returns "redis" or "db"."""
+    conn = client()
+    if conn is not None:
+        try:
+            conn.rpush(PENDING_KEY, event.to_json())
+            return "redis"
+        except redis.RedisError as exc:
+            logger.warning("Redis unreachable, writing the click synchronously: %s", exc)
+    write_sync(event)
+    return "db"
+
+
+def pending_count() -> int:
+    conn = client()
+    if conn is None:
+        return 0
+    return int(conn.llen(PENDING_KEY)) + int(conn.llen(PROCESSING_KEY))
+
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
+"""
+_REFRESH = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+else return 0 end
+"""
+
+
+def drain(
+    ingest: Callable[[list[ClickEvent]], int],
+    *,
+    batch_size: int = BATCH_SIZE,
+    run_seconds: float = RUN_SECONDS,
+) -> int:
+    """Move pending events into the database through `ingest` (which must be idempotent on the
+    event uid). Returns the number of events processed (including re-processed leftovers), or
+    -1 when another drain holds the lock."""
+    conn = client()
+    if conn is None:
+        return 0
+    token = uuid.uuid4().hex
+    if not conn.set(LOCK_KEY, token, nx=True, ex=LOCK_SECONDS):
+        return -1
+    processed = 0
+    started = time.monotonic()
+    try:
+        while True:
+            # Leftovers of a drain that died mid-batch come first.
+            raw = conn.lrange(PROCESSING_KEY, 0, batch_size - 1)
+            if not raw:
+                pipe = conn.pipeline(transaction=False)
+                for _ in range(batch_size):
+                    pipe.lmove(PENDING_KEY, PROCESSING_KEY, "LEFT", "RIGHT")
+                raw = [item for item in pipe.execute() if item is not None]
+            if not raw:
+                break
+            events = [e for e in (ClickEvent.from_json(item) for item in raw) if e is not None]
+            if events:
+                ingest(events)
+            # Committed: now (and only now) drop exactly this batch from the processing list.
+            conn.ltrim(PROCESSING_KEY, len(raw), -1)
+            processed += len(raw)
+            conn.eval(_REFRESH, 1, LOCK_KEY, token, LOCK_SECONDS * 1000)
+            if time.monotonic() - started > run_seconds:
+                break
+    finally:
+        try:
+            conn.eval(_RELEASE, 1, LOCK_KEY, token)
+        except redis.RedisError:
+            logger.warning("could not release the click drain lock; it expires by itself")
+    return processed

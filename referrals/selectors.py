@@ -1,0 +1,295 @@
+"""Reads of the referrals app. Every tenant read takes the tenant explicitly; the landing page's
+public look-up by token is cached (in-process LRU with a short TTL, then the Django cache, then
+the database) so a page view touches no table in the steady state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import redis
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from agencies.models import Agency
+from companies.models import Partnership, PartnershipStatus
+from referrals import pii
+from referrals.models import (
+    Candidate,
+    Click,
+    LinkBatch,
+    Referral,
+    ReferralLink,
+)
+
+logger = logging.getLogger(__name__)
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+LOCAL_TTL_SECONDS = 10.0
+SHARED_TTL_SECONDS = 60
+LOCAL_MAX = 2048
+_MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class LandingLink:
+    """What the landing page needs about a link, cacheable as plain data."""
+
+    id: int
+    token: str
+    kind: str
+    company_id: int
+    agency_id: int
+    partnership_id: int
+    is_active: bool
+    expires_at: float | None
+    partnership_status: str
+    company_name: str
+    company_logo_url: str
+    company_message: str
+    agency_name: str
+    agency_license_number: str
+    agency_license_expires_on: str | None
+    agency_license_verified: bool
+    agency_contact_email: str
+    agency_privacy_policy_url: str
+
+    @property
+    def is_gone(self) -> bool:
+        """Deactivated or expired: the friendly 410 page."""
+        if not self.is_active:
+            return True
+        return self.expires_at is not None and self.expires_at <= time.time()
+
+    @property
+    def closed_reason(self) -> str:
+        """'' when registrations are open, else a code: partnership / license_unverified /
+        license_expired."""
+        if self.partnership_status != PartnershipStatus.ACTIVE:
+            return "partnership"
+        if not self.agency_license_verified or not self.agency_license_number:
+            return "license_unverified"
+        if self.agency_license_expires_on is None or (
+            dt.date.fromisoformat(self.agency_license_expires_on) < timezone.localdate()
+        ):
+            return "license_expired"
+        return ""
+
+
+def agency_license_problem(agency: Agency) -> str:
+    """'' when the agency may receive referrals, else license_unverified / license_expired."""
+    if not agency.license_verified_at or not agency.license_number:
+        return "license_unverified"
+    if agency.license_expires_on is None or agency.license_expires_on < timezone.localdate():
+        return "license_expired"
+    return ""
+
+
+def partnership_closed_reason(partnership: Partnership) -> str:
+    if partnership.status != PartnershipStatus.ACTIVE:
+        return "partnership"
+    return agency_license_problem(partnership.agency)
+
+
+class _LocalCache:
+    """A tiny thread-safe LRU with a TTL, per process."""
+
+    def __init__(self, maxsize: int, ttl: float) -> None:
+        self.maxsize = maxsize
+        self.ttl = ttl
+        self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None:
+                return None
+            if hit[0] < time.monotonic():
+                del self._data[key]
+                return None
+            self._data.move_to_end(key)
+            return hit[1]
+
+    def set(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic() + self.ttl, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_local = _LocalCache(LOCAL_MAX, LOCAL_TTL_SECONDS)
+
+
+def _cache_key(token: str) -> str:
+    return f"cr:link:{token}"
+
+
+def clear_local_cache() -> None:
+    _local.clear()
+
+
+def landing_link_forget(token: str) -> None:
+    """Drop a link from both caches (after a change). Other processes' LRUs expire by TTL."""
+    _local.delete(_cache_key(token))
+    try:
+        cache.delete(_cache_key(token))
+    except redis.RedisError:  # a cache outage must not fail the write
+        logger.warning("cache unreachable while forgetting link %s", token)
+
+
+def _landing_from_db(token: str) -> LandingLink | None:
+    link = (
+        ReferralLink.objects.unscoped()
+        .select_related("company", "agency", "partnership")
+        .filter(token=token)
+        .first()
+    )
+    if link is None:
+        return None
+    company, agency = link.company, link.agency
+    return LandingLink(
+        id=link.id,
+        token=link.token,
+        kind=link.kind,
+        company_id=link.company_id,
+        agency_id=link.agency_id,
+        partnership_id=link.partnership_id,
+        is_active=link.is_active,
+        expires_at=link.expires_at.timestamp() if link.expires_at else None,
+        partnership_status=link.partnership.status,
+        company_name=company.name,
+        company_logo_url=company.logo.url if company.logo else "",
+        company_message=company.landing_message,
+        agency_name=agency.name,
+        agency_license_number=agency.license_number,
+        agency_license_expires_on=(
+            agency.license_expires_on.isoformat() if agency.license_expires_on else None
+        ),
+        agency_license_verified=agency.license_verified_at is not None,
+        agency_contact_email=agency.contact_email,
+        agency_privacy_policy_url=agency.privacy_policy_url,
+    )
+
+
+def landing_link(token: str) -> LandingLink | None:
+    """The link behind a public token, or None (unknown or wrong shape). Cached."""
+    if not TOKEN_RE.match(token or ""):
+        return None
+    key = _cache_key(token)
+    found = _local.get(key)
+    if found is not None:
+        return None if found == _MISSING else found
+    shared: Any = None
+    cache_ok = True
+    try:
+        shared = cache.get(key)
+    except redis.RedisError:  # Redis down: fall through to the database
+        cache_ok = False
+    if shared is not None:
+        value: LandingLink | str = _MISSING if shared == _MISSING else LandingLink(**shared)
+    else:
+        value = _landing_from_db(token) or _MISSING
+        if cache_ok:
+            try:
+                cache.set(key, _MISSING if value == _MISSING else asdict(value), SHARED_TTL_SECONDS)
+            except redis.RedisError:
+                logger.warning("cache unreachable while caching link %s", token)
+    _local.set(key, value)
+    return None if value == _MISSING else value  # type: ignore[return-value]
+
+
+# Tenant-scoped reads -----------------------------------------------------------------------
+
+
+def link_list(*, tenant: Any) -> QuerySet[ReferralLink]:
+    return (
+        ReferralLink.objects.for_tenant(tenant)
+        .select_related("partnership", "company", "agency")
+        .order_by("-created_at", "-id")
+    )
+
+
+def link_get(*, tenant: Any, link_id: int) -> ReferralLink | None:
+    return link_list(tenant=tenant).filter(pk=link_id).first()
+
+
+def link_candidate_name(link: ReferralLink) -> str:
+    return pii.decrypt(link.candidate_name_enc)
+
+
+def link_candidate_email(link: ReferralLink) -> str:
+    return pii.decrypt(link.candidate_email_enc)
+
+
+def partnerships_for_links(*, company: Any) -> QuerySet[Partnership]:
+    """The company's active partnerships (the ones a link can be created on)."""
+    return (
+        Partnership.objects.for_tenant(company)
+        .filter(status=PartnershipStatus.ACTIVE)
+        .select_related("agency")
+        .order_by("agency__name")
+    )
+
+
+def batch_get(*, tenant: Any, batch_id: int) -> LinkBatch | None:
+    return LinkBatch.objects.for_tenant(tenant).filter(pk=batch_id).first()
+
+
+def batch_rows(*, batch: LinkBatch) -> list[ReferralLink]:
+    """The batch's links in file order."""
+    links = ReferralLink.objects.for_tenant(batch.company).in_bulk(batch.link_ids)
+    return [links[i] for i in batch.link_ids if i in links]
+
+
+def referral_list(
+    *, tenant: Any, status: str | None = None, email: str | None = None
+) -> QuerySet[Referral]:
+    qs = (
+        Referral.objects.for_tenant(tenant)
+        .select_related("candidate", "partnership", "company", "agency", "link")
+        .order_by("-created_at", "-id")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if email is not None:
+        qs = qs.filter(candidate__email_hash=pii.email_hash(email) or "-")
+    return qs
+
+
+def referral_get(*, tenant: Any, referral_id: int) -> Referral | None:
+    return referral_list(tenant=tenant).filter(pk=referral_id).first()
+
+
+def candidate_for_magic(*, candidate_id: int) -> Candidate | None:
+    """The candidate behind a signed magic link (the signature is the authorisation)."""
+    return Candidate.objects.unscoped().select_related("agency").filter(pk=candidate_id).first()
+
+
+def candidate_referrals(*, candidate: Candidate) -> QuerySet[Referral]:
+    return (
+        Referral.objects.for_tenant(candidate.agency)
+        .filter(candidate=candidate)
+        .select_related("company", "agency")
+        .order_by("created_at")
+    )
+
+
+def click_for_uid(*, company_id: int, uid: Any) -> Click | None:
+    return Click.objects.unscoped().filter(company_id=company_id, uid=uid).first()

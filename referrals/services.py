@@ -1,0 +1,679 @@
+"""Writes of the referrals app: links, click ingestion, registration, verification, consent
+withdrawal, erasure and attribution. One function per use case; each names its side effects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from careerrelay.core.audit import audit_record, ip_hash
+from careerrelay.core.errors import ApplicationError
+from companies.models import Partnership
+from referrals import csvio, pii, selectors
+from referrals.clicks import ClickEvent
+from referrals.consent import consent_texts
+from referrals.fraud import registration_hold_reason
+from referrals.models import (
+    Candidate,
+    Click,
+    ClickClass,
+    Consent,
+    LinkBatch,
+    LinkKind,
+    Referral,
+    ReferralLink,
+    ReferralStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+VERIFY_SALT = "referrals.verify"
+MAGIC_SALT = "referrals.magic"
+VERIFY_MAX_AGE = 7 * 24 * 3600
+MAGIC_MAX_AGE = 365 * 24 * 3600
+UNIQUE_WINDOW_SECONDS = 3600
+
+
+def closed_reason_message(reason: str) -> str:
+    return {
+        "partnership": _("この企業と紹介会社の提携は現在有効ではありません。"),
+        "license_unverified": _("紹介会社の有料職業紹介事業の許可が確認されていません。"),
+        "license_expired": _("紹介会社の有料職業紹介事業の許可の有効期限が切れています。"),
+    }.get(reason, "")
+
+
+def new_token() -> str:
+    """128 random bits, URL-safe (22 characters); carries no personal data."""
+    return secrets.token_urlsafe(16)
+
+
+def link_url(link: ReferralLink | Any) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/r/{link.token}/"
+
+
+def _check_partnership_open(partnership: Partnership) -> None:
+    reason = selectors.partnership_closed_reason(partnership)
+    if reason:
+        raise ApplicationError(closed_reason_message(reason), field="partnership")
+
+
+# Links ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def link_create(
+    *,
+    partnership: Partnership,
+    label: str,
+    kind: str = LinkKind.CAMPAIGN,
+    candidate_email: str = "",
+    candidate_name: str = "",
+    expires_at: dt.datetime | None = None,
+    created_by: Any = None,
+) -> tuple[ReferralLink, bool]:
+    """Create a link on an active partnership of a licensed agency. A personal link for an email
+    that already has one on this partnership is returned as is (created=False).
+    Side effects: an audit row on creation."""
+    _check_partnership_open(partnership)
+    label = (label or "").strip()
+    if not label:
+        raise ApplicationError(_("ラベルを入力してください。"), field="label")
+    if len(label) > 120:
+        raise ApplicationError(_("ラベルは120文字以内にしてください。"), field="label")
+    if kind not in LinkKind.values:
+        raise ApplicationError(_("種類が正しくありません。"), field="kind")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ApplicationError(_("有効期限は未来の日時にしてください。"), field="expires_at")
+    email_norm = ""
+    if kind == LinkKind.PERSONAL:
+        email_norm = pii.normalise_email(candidate_email)
+        if not email_norm:
+            raise ApplicationError(
+                _("個別リンクには候補者のメールアドレスが必要です。"), field="candidate_email"
+            )
+        from django.core.exceptions import ValidationError
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(email_norm)
+        except ValidationError as exc:
+            raise ApplicationError(
+                _("メールアドレスの形式が正しくありません。"), field="candidate_email"
+            ) from exc
+        existing = (
+            ReferralLink.objects.for_tenant(partnership.company)
+            .filter(
+                partnership=partnership,
+                kind=LinkKind.PERSONAL,
+                candidate_email_hash=pii.keyed_hash("email", email_norm),
+            )
+            .first()
+        )
+        if existing is not None:
+            return existing, False
+    elif candidate_email:
+        raise ApplicationError(
+            _("キャンペーンリンクには候補者のメールアドレスを指定できません。"),
+            field="candidate_email",
+        )
+    link = ReferralLink.objects.create(
+        company=partnership.company,
+        agency=partnership.agency,
+        partnership=partnership,
+        kind=kind,
+        label=label,
+        token=new_token(),
+        candidate_name_enc=pii.encrypt(pii.fold(candidate_name)[:100]),
+        candidate_email_enc=pii.encrypt(email_norm),
+        candidate_email_hash=pii.keyed_hash("email", email_norm),
+        expires_at=expires_at,
+        created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=created_by,
+        tenant=partnership.company,
+        action="link.created",
+        target=link,
+        data={"kind": kind, "partnership": partnership.pk},
+    )
+    return link, True
+
+
+@transaction.atomic
+def link_update(
+    *,
+    link: ReferralLink,
+    label: str | None = None,
+    is_active: bool | None = None,
+    actor: Any = None,
+) -> ReferralLink:
+    """Rename, deactivate or reactivate a link. Side effects: an audit row, the landing cache
+    entry dropped on commit."""
+    link = ReferralLink.all_objects.select_for_update().get(pk=link.pk)
+    changes: dict[str, Any] = {}
+    if label is not None:
+        label = label.strip()
+        if not label or len(label) > 120:
+            raise ApplicationError(_("ラベルは1〜120文字で入力してください。"), field="label")
+        if label != link.label:
+            changes["label"] = label
+    if is_active is not None and bool(is_active) != link.is_active:
+        changes["is_active"] = bool(is_active)
+    if changes:
+        for name, value in changes.items():
+            setattr(link, name, value)
+        link.save(update_fields=list(changes))
+        audit_record(
+            actor=actor, tenant=link.company, action="link.updated", target=link, data=changes
+        )
+        token = link.token
+        transaction.on_commit(lambda: selectors.landing_link_forget(token))
+    return link
+
+
+class BulkUploadError(ApplicationError):
+    def __init__(self, errors: list[tuple[int, str]]) -> None:
+        first = errors[0]
+        message = (
+            _("%(line)s行目: %(message)s") % {"line": first[0], "message": first[1]}
+            if first[0]
+            else first[1]
+        )
+        super().__init__(
+            message,
+            field="file",
+            extra={"errors": [{"line": line, "message": msg} for line, msg in errors]},
+        )
+        self.errors = errors
+
+
+@transaction.atomic
+def links_bulk_create(
+    *,
+    partnership: Partnership,
+    label: str,
+    data: bytes,
+    filename: str = "",
+    created_by: Any = None,
+) -> LinkBatch:
+    """Personal links for every row of an ATS export. All or nothing: any bad row raises
+    BulkUploadError (with every line's problem) and nothing is created. Uploading the same file
+    again creates no new link (one personal link per email and partnership).
+    Side effects: links, a LinkBatch row, one audit row."""
+    _check_partnership_open(partnership)
+    label = (label or "").strip() or _("一括作成 %(date)s") % {
+        "date": timezone.localdate().isoformat()
+    }
+    if len(label) > 120:
+        raise ApplicationError(_("ラベルは120文字以内にしてください。"), field="label")
+    parsed = csvio.parse_candidates(data)
+    if parsed.errors:
+        raise BulkUploadError(parsed.errors)
+    company = partnership.company
+    hashes = {row.email: pii.keyed_hash("email", row.email) for row in parsed.rows}
+    existing = {
+        link.candidate_email_hash: link
+        for link in ReferralLink.objects.for_tenant(company).filter(
+            partnership=partnership,
+            kind=LinkKind.PERSONAL,
+            candidate_email_hash__in=set(hashes.values()),
+        )
+    }
+    existing_count = len(existing)
+    to_create: dict[str, ReferralLink] = {}
+    for row in parsed.rows:
+        h = hashes[row.email]
+        if h in existing or h in to_create:
+            continue
+        to_create[h] = ReferralLink(
+            company=company,
+            agency=partnership.agency,
+            partnership=partnership,
+            kind=LinkKind.PERSONAL,
+            label=label,
+            token=new_token(),
+            candidate_name_enc=pii.encrypt(row.name),
+            candidate_email_enc=pii.encrypt(row.email),
+            candidate_email_hash=h,
+            created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+        )
+    created = ReferralLink.objects.bulk_create(list(to_create.values()))
+    by_hash = {**existing, **{link.candidate_email_hash: link for link in created}}
+    batch = LinkBatch.objects.create(
+        company=company,
+        agency=partnership.agency,
+        partnership=partnership,
+        label=label,
+        filename=(filename or "")[:200],
+        link_ids=[by_hash[hashes[row.email]].pk for row in parsed.rows],
+        created_count=len(created),
+        existing_count=existing_count,
+        created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=created_by,
+        tenant=company,
+        action="link.bulk_created",
+        target=batch,
+        data={"created": len(created), "existing": existing_count, "rows": len(parsed.rows)},
+    )
+    return batch
+
+
+def batch_csv(*, batch: LinkBatch, encoding: str = "utf-8-sig") -> bytes:
+    rows = [
+        (
+            pii.decrypt(link.candidate_name_enc),
+            pii.decrypt(link.candidate_email_enc),
+            link_url(link),
+        )
+        for link in selectors.batch_rows(batch=batch)
+    ]
+    return csvio.write_links(rows, encoding=encoding)
+
+
+# Clicks -----------------------------------------------------------------------------------
+
+
+def _aware(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC)
+
+
+def clicks_ingest(events: list[ClickEvent]) -> int:
+    """Insert click events (idempotent on the uid) with their uniqueness: a human view is unique
+    unless the same visitor had a unique view of the same link within the hour before. Bots,
+    scanners and HEAD requests are stored with their classification and never unique.
+    Side effects: Click rows (one bulk insert); referrals waiting for these clicks are
+    attributed. Returns the number of rows handed to the insert."""
+    if not events:
+        return 0
+    link_rows = {
+        pk: (company_id, agency_id)
+        for pk, company_id, agency_id in ReferralLink.objects.unscoped()
+        .filter(pk__in={e.link_id for e in events})
+        .values_list("pk", "company_id", "agency_id")
+    }
+    events = sorted((e for e in events if e.link_id in link_rows), key=lambda e: e.ts)
+    if not events:
+        return 0
+    uids = [e.uid for e in events]
+    humans = [e for e in events if e.classification == ClickClass.HUMAN]
+    seen: dict[tuple[int, str], list[float]] = defaultdict(list)
+    if humans:
+        earliest = _aware(humans[0].ts - UNIQUE_WINDOW_SECONDS)
+        latest = _aware(humans[-1].ts)
+        for link_id, vhash, at in (
+            Click.objects.unscoped()
+            .filter(
+                link_id__in={e.link_id for e in humans},
+                visitor_hash__in={e.visitor_hash for e in humans},
+                is_unique=True,
+                clicked_at__gte=earliest,
+                clicked_at__lte=latest,
+            )
+            .exclude(uid__in=uids)
+            .values_list("link_id", "visitor_hash", "clicked_at")
+        ):
+            seen[(link_id, vhash)].append(at.timestamp())
+    rows = []
+    for e in events:
+        unique = False
+        if e.classification == ClickClass.HUMAN:
+            key = (e.link_id, e.visitor_hash)
+            unique = not any(e.ts - UNIQUE_WINDOW_SECONDS < t <= e.ts for t in seen[key])
+            if unique:
+                seen[key].append(e.ts)
+        company_id, agency_id = link_rows[e.link_id]
+        classification = e.classification if e.classification in ClickClass.values else "bot"
+        rows.append(
+            Click(
+                uid=uuid.UUID(e.uid),
+                company_id=company_id,
+                agency_id=agency_id,
+                link_id=e.link_id,
+                clicked_at=_aware(e.ts),
+                classification=classification,
+                is_unique=unique,
+                visitor_hash=e.visitor_hash,
+            )
+        )
+    with transaction.atomic():
+        Click.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    waiting = list(
+        Referral.objects.unscoped()
+        .filter(click_uid__in=uids, click__isnull=True, attributed_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    for referral_id in waiting:
+        referral_attribute(referral_id=referral_id)
+    return len(rows)
+
+
+def click_write_sync(event: ClickEvent) -> None:
+    """The Redis-down path: write the click row on the request itself."""
+    clicks_ingest([event])
+
+
+# Registration -----------------------------------------------------------------------------
+
+
+@dataclass
+class Registration:
+    referral: Referral
+    candidate: Candidate
+    created: bool
+
+    @property
+    def magic_token(self) -> str:
+        return magic_token(candidate=self.candidate)
+
+
+def magic_token(*, candidate: Candidate) -> str:
+    return signing.dumps({"c": candidate.pk}, salt=MAGIC_SALT, compress=True)
+
+
+def verify_token(*, candidate: Candidate) -> str:
+    return signing.dumps({"c": candidate.pk}, salt=VERIFY_SALT, compress=True)
+
+
+def read_signed(token: str, *, salt: str, max_age: int) -> int | None:
+    """The candidate id in a signed token, or None (bad signature, tampered or too old)."""
+    try:
+        data = signing.loads(token, salt=salt, max_age=max_age)
+        return int(data["c"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def _get_or_create_candidate(*, agency: Any, email_hash: str, **fields: Any) -> Candidate:
+    candidate = (
+        Candidate.objects.for_tenant(agency)
+        .select_for_update()
+        .filter(email_hash=email_hash)
+        .first()
+    )
+    if candidate is not None:
+        return candidate
+    try:
+        with transaction.atomic():
+            return Candidate.objects.create(agency=agency, email_hash=email_hash, **fields)
+    except IntegrityError:
+        # Registered concurrently: take the row the other request created.
+        return Candidate.objects.for_tenant(agency).select_for_update().get(email_hash=email_hash)
+
+
+@transaction.atomic
+def candidate_register(
+    *,
+    link_id: int,
+    name: str,
+    email: str,
+    phone: str,
+    desired_role: str,
+    prefecture: str,
+    consent_privacy: bool,
+    consent_third_party: bool,
+    ip: str = "",
+    click_uid: str | None = None,
+    language: str = "ja",
+) -> Registration:
+    """Register a candidate through a link, with the agency of the link's partnership.
+
+    Rules: both consents required; the link must be active, unexpired, on an active partnership
+    of a verified, unexpired agency licence. One candidate per agency (by email HMAC), one
+    referral per (partnership, candidate): a replayed registration returns the existing referral
+    and writes nothing. Per agency a candidate counts for the first company within
+    ATTRIBUTION_WINDOW_DAYS; later referrals are kept as `duplicate`. Fraud checks may hold it.
+    Side effects: Candidate (created or refreshed), Referral, Consent receipt, audit row; on
+    commit the verification email and the click attribution tasks are enqueued."""
+    if not (consent_privacy and consent_third_party):
+        raise ApplicationError(_("同意が必要です。"), field="consent_third_party")
+    link = (
+        ReferralLink.objects.unscoped()
+        .select_related("partnership", "company", "agency")
+        .select_for_update(of=("self",))
+        .filter(pk=link_id)
+        .first()
+    )
+    if link is None:
+        raise ApplicationError(_("リンクが見つかりません。"), status_code=404)
+    if not link.is_active or (link.expires_at is not None and link.expires_at <= timezone.now()):
+        raise ApplicationError(_("このリンクは無効です。"), status_code=410)
+    partnership, agency, company = link.partnership, link.agency, link.company
+    reason = selectors.partnership_closed_reason(partnership)
+    if reason:
+        raise ApplicationError(closed_reason_message(reason), status_code=409)
+
+    email_norm = pii.normalise_email(email)
+    email_h = pii.keyed_hash("email", email_norm)
+    phone_norm = pii.normalise_phone(phone)
+    name = pii.fold(name)
+    candidate = _get_or_create_candidate(
+        agency=agency,
+        email_hash=email_h,
+        name_enc=pii.encrypt(name),
+        email_enc=pii.encrypt(email_norm),
+        phone_enc=pii.encrypt(phone_norm),
+        phone_hash=pii.keyed_hash("phone", phone_norm),
+        desired_role=desired_role,
+        prefecture=prefecture,
+        language=language,
+    )
+    existing = (
+        Referral.objects.for_tenant(agency)
+        .filter(partnership=partnership, candidate=candidate)
+        .first()
+    )
+    if existing is not None:
+        return Registration(referral=existing, candidate=candidate, created=False)
+
+    if candidate.consent_withdrawn_at is not None or not candidate.name_enc:
+        # A returning candidate consents afresh: refresh what they entered.
+        candidate.name_enc = pii.encrypt(name)
+        candidate.email_enc = pii.encrypt(email_norm)
+        candidate.phone_enc = pii.encrypt(phone_norm)
+        candidate.phone_hash = pii.keyed_hash("phone", phone_norm)
+        candidate.desired_role = desired_role
+        candidate.prefecture = prefecture
+        candidate.consent_withdrawn_at = None
+        candidate.save(
+            update_fields=[
+                "name_enc",
+                "email_enc",
+                "phone_enc",
+                "phone_hash",
+                "desired_role",
+                "prefecture",
+                "consent_withdrawn_at",
+            ]
+        )
+
+    now = timezone.now()
+    window_start = now - dt.timedelta(days=settings.ATTRIBUTION_WINDOW_DAYS)
+    first_touch = (
+        Referral.objects.for_tenant(agency)
+        .filter(candidate=candidate, created_at__gte=window_start)
+        .exclude(company=company)
+        .exclude(status__in=[ReferralStatus.DUPLICATE, ReferralStatus.WITHDRAWN])
+        .order_by("created_at", "id")
+        .first()
+    )
+    hold_reason = registration_hold_reason(partnership=partnership, email_normalised=email_norm)
+    if first_touch is not None:
+        status = ReferralStatus.DUPLICATE
+    elif hold_reason:
+        status = ReferralStatus.HELD
+    else:
+        status = ReferralStatus.NEW
+    click_uuid = None
+    if click_uid:
+        try:
+            click_uuid = uuid.UUID(str(click_uid))
+        except ValueError:
+            click_uuid = None
+    referral = Referral.objects.create(
+        company=company,
+        agency=agency,
+        partnership=partnership,
+        link=link,
+        candidate=candidate,
+        click_uid=click_uuid,
+        status=status,
+        hold_reason=hold_reason[:200],
+        duplicate_of=first_touch,
+    )
+    texts = consent_texts(
+        company_name=company.name,
+        agency_name=agency.name,
+        agency_license_number=agency.license_number,
+    )
+    Consent.objects.create(
+        company=company,
+        agency=agency,
+        candidate=candidate,
+        referral=referral,
+        privacy_version=texts.privacy_version,
+        third_party_version=texts.third_party_version,
+        text_sha256=texts.sha256,
+        agency_name=agency.name,
+        agency_license_number=agency.license_number,
+        consented_at=now,
+        ip_hash=ip_hash(ip),
+        retain_until=_add_years(timezone.localdate(), settings.CONSENT_RETENTION_YEARS),
+    )
+    audit_record(
+        actor=None,
+        tenant=agency,
+        action="referral.registered",
+        target=referral,
+        data={"company": company.slug, "status": status},
+    )
+    from referrals import tasks
+
+    referral_id, candidate_id = referral.pk, candidate.pk
+    transaction.on_commit(lambda: tasks.enqueue_after_registration(referral_id, candidate_id))
+    return Registration(referral=referral, candidate=candidate, created=True)
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@transaction.atomic
+def candidate_verify(*, candidate_id: int) -> Candidate | None:
+    """Mark the candidate's email verified (idempotent). Side effects: email_verified_at."""
+    candidate = Candidate.objects.unscoped().select_for_update().filter(pk=candidate_id).first()
+    if candidate is None or candidate.erased_at is not None:
+        return None
+    if candidate.email_verified_at is None:
+        candidate.email_verified_at = timezone.now()
+        candidate.save(update_fields=["email_verified_at"])
+    return candidate
+
+
+@transaction.atomic
+def candidate_withdraw(*, candidate: Candidate) -> Candidate:
+    """The candidate withdraws consent (APPI 利用停止). Side effects: every consent receipt gets
+    withdrawn_at, open referrals (new, held, duplicate) become `withdrawn`; qualified and
+    disqualified ones keep their status so counts and the ledger stay as they were; audit row."""
+    candidate = Candidate.objects.unscoped().select_for_update().get(pk=candidate.pk)
+    now = timezone.now()
+    if candidate.consent_withdrawn_at is None:
+        candidate.consent_withdrawn_at = now
+        candidate.save(update_fields=["consent_withdrawn_at"])
+    Consent.objects.for_tenant(candidate.agency).filter(
+        candidate=candidate, withdrawn_at__isnull=True
+    ).update(withdrawn_at=now)
+    changed = (
+        Referral.objects.for_tenant(candidate.agency)
+        .filter(
+            candidate=candidate,
+            status__in=[ReferralStatus.NEW, ReferralStatus.HELD, ReferralStatus.DUPLICATE],
+        )
+        .update(status=ReferralStatus.WITHDRAWN)
+    )
+    audit_record(
+        actor=None,
+        tenant=candidate.agency,
+        action="candidate.consent_withdrawn",
+        target=candidate,
+        data={"referrals_withdrawn": changed},
+    )
+    return candidate
+
+
+@transaction.atomic
+def candidate_erase(*, candidate: Candidate) -> Candidate:
+    """Erase the candidate's personal data (APPI 消去): consent is withdrawn first, then name,
+    email, phone, their hashes, desired role and prefecture are blanked. Referral rows, consent
+    receipts (without PII), counts and ledger entries stay. Side effects: audit row."""
+    candidate = candidate_withdraw(candidate=candidate)
+    candidate.name_enc = ""
+    candidate.email_enc = ""
+    candidate.email_hash = ""
+    candidate.phone_enc = ""
+    candidate.phone_hash = ""
+    candidate.desired_role = ""
+    candidate.prefecture = ""
+    candidate.erased_at = candidate.erased_at or timezone.now()
+    candidate.save(
+        update_fields=[
+            "name_enc",
+            "email_enc",
+            "email_hash",
+            "phone_enc",
+            "phone_hash",
+            "desired_role",
+            "prefecture",
+            "erased_at",
+        ]
+    )
+    audit_record(actor=None, tenant=candidate.agency, action="candidate.erased", target=candidate)
+    return candidate
+
+
+@transaction.atomic
+def referral_attribute(*, referral_id: int) -> bool:
+    """Attribute a referral to the click in its cookie (same link): the click, the seconds from
+    click to registration, attributed_at. True when done (also when there is no click to wait
+    for); False while the click is not drained yet."""
+    referral = Referral.objects.unscoped().select_for_update().filter(pk=referral_id).first()
+    if referral is None or referral.attributed_at is not None:
+        return True
+    if referral.click_uid is None:
+        referral.attributed_at = timezone.now()
+        referral.save(update_fields=["attributed_at"])
+        return True
+    click = selectors.click_for_uid(company_id=referral.company_id, uid=referral.click_uid)
+    if click is None:
+        return False
+    if click.link_id == referral.link_id:
+        referral.click = click
+        referral.seconds_to_register = max(
+            0, int((referral.created_at - click.clicked_at).total_seconds())
+        )
+    referral.attributed_at = timezone.now()
+    referral.save(update_fields=["click", "seconds_to_register", "attributed_at"])
+    return True
+
+
+@transaction.atomic
+def referral_attribute_give_up(*, referral_id: int) -> None:
+    """The click never arrived: mark the referral attributed to its link only."""
+    Referral.objects.unscoped().filter(pk=referral_id, attributed_at__isnull=True).update(
+        attributed_at=timezone.now()
+    )

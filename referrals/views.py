@@ -1,0 +1,245 @@
+"""The candidate's pages: landing /r/<token>/, thank-you, email verification and the magic-link
+page. Thin: reads through selectors, writes through services.
+
+The landing GET is the hot path: a cached link look-up, one Redis write for the click, a render.
+No database write and no task enqueue happen on it (unless Redis is down: then the click row is
+written directly so it is not lost).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.http import require_http_methods
+
+from careerrelay.core.audit import client_ip, ip_hash
+from careerrelay.core.errors import ApplicationError
+from referrals import clicks, pii, selectors, services
+from referrals.consent import consent_texts
+from referrals.forms import RegistrationForm
+from referrals.selectors import LandingLink
+
+CLICK_COOKIE_AGE = 30 * 24 * 3600
+
+
+def _rate_limited(request: HttpRequest) -> bool:
+    """Per-IP registration attempts per window (Django cache; fails open if it is down)."""
+    limit, window = getattr(settings, "REFERRAL_REGISTER_RATE", (10, 600))
+    key = f"cr:rl:register:{ip_hash(client_ip(request))[:32]}"
+    try:
+        if cache.add(key, 1, window):
+            return False
+        return cache.incr(key) > limit
+    except (redis.RedisError, ValueError):
+        return False
+
+
+def _context(link: LandingLink, **extra: Any) -> dict[str, Any]:
+    return {
+        "link": link,
+        "consents": consent_texts(
+            company_name=link.company_name,
+            agency_name=link.agency_name,
+            agency_license_number=link.agency_license_number,
+        ),
+        "privacy_version": settings.PRIVACY_POLICY_VERSION,
+        **extra,
+    }
+
+
+def _gone(request: HttpRequest, link: LandingLink) -> HttpResponse:
+    return render(request, "referrals/gone.html", _context(link), status=410)
+
+
+def _closed(request: HttpRequest, link: LandingLink, reason: str, status: int) -> HttpResponse:
+    return render(
+        request,
+        "referrals/closed.html",
+        _context(link, reason=services.closed_reason_message(reason)),
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def landing(request: HttpRequest, token: str) -> HttpResponse:
+    link = selectors.landing_link(token)
+    if link is None:
+        raise Http404
+    if link.is_gone:
+        return _gone(request, link)
+    reason = link.closed_reason
+    if reason:
+        return _closed(request, link, reason, 200 if request.method != "POST" else 409)
+    if request.method == "POST":
+        return _register(request, link)
+
+    event = clicks.new_event(
+        link=link,
+        method=request.method or "GET",
+        user_agent=request.headers.get("User-Agent", "")[:512],
+        ip=client_ip(request),
+    )
+    clicks.capture(event, write_sync=services.click_write_sync)
+    response = render(request, "referrals/landing.html", _context(link, form=RegistrationForm()))
+    response.set_cookie(
+        clicks.COOKIE_NAME,
+        event.uid,
+        max_age=CLICK_COOKIE_AGE,
+        path="/r/",
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+def _register(request: HttpRequest, link: LandingLink) -> HttpResponse:
+    if _rate_limited(request):
+        form = RegistrationForm(request.POST)
+        return render(
+            request,
+            "referrals/landing.html",
+            _context(link, form=form, rate_limited=True),
+            status=429,
+        )
+    form = RegistrationForm(request.POST)
+    if form.is_bot():
+        # Honeypot filled: look like success to the bot, write nothing.
+        return HttpResponseRedirect(f"/r/{link.token}/thanks/")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            registration = services.candidate_register(
+                link_id=link.id,
+                name=data["name"],
+                email=data["email"],
+                phone=data["phone"],
+                desired_role=data["desired_role"],
+                prefecture=data["prefecture"],
+                consent_privacy=data["consent_privacy"],
+                consent_third_party=data["consent_third_party"],
+                ip=client_ip(request),
+                click_uid=request.COOKIES.get(clicks.COOKIE_NAME),
+                language=translation.get_language() or "ja",
+            )
+        except ApplicationError as exc:
+            selectors.landing_link_forget(link.token)
+            if exc.status_code == 410:
+                return _gone(request, link)
+            if exc.status_code == 404:
+                raise Http404 from exc
+            if exc.status_code == 409:
+                return render(
+                    request,
+                    "referrals/closed.html",
+                    _context(link, reason=exc.message),
+                    status=409,
+                )
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return HttpResponseRedirect(f"/r/{link.token}/thanks/?k={registration.magic_token}")
+    return render(request, "referrals/landing.html", _context(link, form=form), status=400)
+
+
+@require_http_methods(["GET", "HEAD"])
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    link = selectors.landing_link(token)
+    if link is None:
+        raise Http404
+    magic = request.GET.get("k", "")
+    if (
+        magic
+        and services.read_signed(magic, salt=services.MAGIC_SALT, max_age=services.MAGIC_MAX_AGE)
+        is None
+    ):
+        magic = ""
+    return render(request, "referrals/thanks.html", _context(link, magic=magic))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify(request: HttpRequest, signed: str) -> HttpResponse:
+    """GET shows a confirm button (mail scanners open links; only a person's POST verifies)."""
+    candidate_id = services.read_signed(
+        signed, salt=services.VERIFY_SALT, max_age=services.VERIFY_MAX_AGE
+    )
+    candidate = selectors.candidate_for_magic(candidate_id=candidate_id) if candidate_id else None
+    if candidate is None or candidate.erased_at is not None:
+        return render(request, "referrals/verify.html", {"invalid": True}, status=400)
+    verified = candidate.email_verified_at is not None
+    if request.method == "POST" and not verified:
+        candidate = services.candidate_verify(candidate_id=candidate.pk)
+        verified = candidate is not None
+    return render(
+        request,
+        "referrals/verify.html",
+        {
+            "verified": verified,
+            "agency": candidate.agency if candidate else None,
+            "magic": services.magic_token(candidate=candidate) if candidate else "",
+        },
+    )
+
+
+STATUS_FOR_CANDIDATE = {
+    "new": "received",
+    "held": "received",
+    "qualified": "accepted",
+    "disqualified": "closed",
+    "duplicate": "registered_before",
+    "withdrawn": "withdrawn",
+}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def me(request: HttpRequest, signed: str) -> HttpResponse:
+    """The candidate's own page: status, who holds the data, withdraw consent, erase data."""
+    candidate_id = services.read_signed(
+        signed, salt=services.MAGIC_SALT, max_age=services.MAGIC_MAX_AGE
+    )
+    candidate = selectors.candidate_for_magic(candidate_id=candidate_id) if candidate_id else None
+    if candidate is None:
+        return render(request, "referrals/me.html", {"invalid": True}, status=404)
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "withdraw" and candidate.erased_at is None:
+            services.candidate_withdraw(candidate=candidate)
+        elif action == "erase" and candidate.erased_at is None:
+            if request.POST.get("confirm") == "1":
+                services.candidate_erase(candidate=candidate)
+            else:
+                error = "confirm"
+        if not error:
+            return HttpResponseRedirect(request.path)
+    referrals = list(selectors.candidate_referrals(candidate=candidate))
+    rows = [
+        {
+            "company": r.company.name,
+            "agency": r.agency.name,
+            "license": r.agency.license_number,
+            "contact": r.agency.contact_email,
+            "created_at": r.created_at,
+            "state": STATUS_FOR_CANDIDATE.get(r.status, "received"),
+        }
+        for r in referrals
+    ]
+    return render(
+        request,
+        "referrals/me.html",
+        {
+            "candidate": candidate,
+            "agency": candidate.agency,
+            "name": pii.decrypt(candidate.name_enc),
+            "email": pii.decrypt(candidate.email_enc),
+            "rows": rows,
+            "error": error,
+            "retain_years": settings.CONSENT_RETENTION_YEARS,
+        },
+        status=400 if error else 200,
+    )
