@@ -113,7 +113,19 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 1}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Task modules that are not named tasks.py (autodiscover finds only those).
+CELERY_IMPORTS = ("referrals.rollups",)
 CELERY_BEAT_SCHEDULE = {
+    "rollups-refresh": {
+        "task": "referrals.rollup_refresh",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "rollups-rebuild-nightly": {
+        "task": "referrals.rollup_rebuild",
+        "schedule": crontab(minute=15, hour=4),
+        "options": {"expires": 3600},
+    },
     "clicks-drain": {
         "task": "referrals.click_drain",
         "schedule": 5.0,
