@@ -1,13 +1,323 @@
-"""Partner portal pages (/partner/). Thin: read through selectors, write through services."""
+"""Partner portal pages (/partner/). Thin: read through selectors, write through services.
+
+Every page works without JavaScript; with htmx the inbox filters and bulk changes swap the
+table in place (the same view answers the partial when the request comes from htmx)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
 
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from agencies import selectors, services
+from agencies.forms import (
+    BulkStageForm,
+    DisqualifyForm,
+    EarlyLeaveForm,
+    InboxFilterForm,
+    NoteForm,
+    PlacementForm,
+    StageForm,
+)
 from careerrelay.core.decorators import agency_required
+from careerrelay.core.errors import ApplicationError
+from credits import selectors as credit_selectors
+from credits import statements
+from referrals import pii
+
+INBOX_PAGE_SIZE = 25
+
+
+def _apply_error(form: Any, exc: ApplicationError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def candidate_view(referral: Any) -> dict[str, str]:
+    """Decrypted contact data of a referral's candidate ('' once erased)."""
+    candidate = referral.candidate
+    return {
+        "name": pii.decrypt(candidate.name_enc),
+        "email": pii.decrypt(candidate.email_enc),
+        "phone": pii.decrypt(candidate.phone_enc),
+    }
+
+
+def free_hire_holders(agency: Any) -> list[Any]:
+    """Partnerships whose company holds at least one free hire with this agency."""
+    return [s for s in credit_selectors.credit_summaries(tenant=agency) if s.free_hires_available]
+
+
+# --- inbox ------------------------------------------------------------------------------------
 
 
 @agency_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "agencies/inbox.html", {})
+    agency = request.tenant  # type: ignore[attr-defined]
+    companies = list(selectors.partner_companies(agency=agency))
+    form = InboxFilterForm(request.GET or None, companies=companies)
+    filters = selectors.InboxFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.InboxFilters(
+            q=data["q"].strip(),
+            status=data["status"],
+            stage=data["stage"],
+            company=data["company"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            verified=data["verified"],
+        )
+    page = Paginator(selectors.referral_inbox(agency=agency, filters=filters), INBOX_PAGE_SIZE)
+    page = page.get_page(request.GET.get("page"))
+    rows = [{"referral": r, "candidate": candidate_view(r)} for r in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "bulk_form": BulkStageForm(),
+        "holders": free_hire_holders(agency),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "agencies/partials/inbox_table.html", context)
+    return render(request, "agencies/inbox.html", context)
+
+
+@agency_required
+@require_POST
+def referral_bulk_stage(request: HttpRequest) -> HttpResponse:
+    agency = request.tenant  # type: ignore[attr-defined]
+    form = BulkStageForm(request.POST)
+    back = reverse("agencies:inbox") + _safe_query(request.POST.get("query", ""))
+    if not form.is_valid():
+        messages.error(request, _("変更する段階を選択してください。"))
+        return redirect(back)
+    try:
+        changed = services.referral_stage_bulk_set(
+            agency=agency,
+            referral_ids=form.cleaned_data["referrals"],
+            stage=form.cleaned_data["stage"],
+            actor=request.user,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(n)d 件の段階を変更しました。") % {"n": changed})
+    return redirect(back)
+
+
+def _safe_query(query: str) -> str:
+    from django.http import QueryDict
+
+    clean = QueryDict(query, mutable=True)
+    return f"?{clean.urlencode()}" if clean else ""
+
+
+# --- candidate detail -----------------------------------------------------------------------
+
+
+def _detail_context(request: HttpRequest, referral: Any, **forms: Any) -> dict[str, Any]:
+    agency = request.tenant  # type: ignore[attr-defined]
+    return {
+        "referral": referral,
+        "candidate": candidate_view(referral),
+        "consent": selectors.referral_consent(agency=agency, referral=referral),
+        "notes": selectors.referral_notes(agency=agency, referral=referral),
+        "placements": selectors.referral_placements(agency=agency, referral=referral),
+        "stage_form": forms.get("stage_form") or StageForm(initial={"stage": referral.stage}),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "disqualify_form": forms.get("disqualify_form") or DisqualifyForm(),
+    }
+
+
+@agency_required
+def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = selectors.referral_get(agency=request.tenant, pk=pk)  # type: ignore[attr-defined]
+    return render(request, "agencies/referral_detail.html", _detail_context(request, referral))
+
+
+@agency_required
+@require_POST
+def referral_stage(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = request.tenant  # type: ignore[attr-defined]
+    referral = selectors.referral_get(agency=agency, pk=pk)
+    form = StageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_stage_set(
+                agency=agency,
+                referral=referral,
+                stage=form.cleaned_data["stage"],
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, _("段階を変更しました。"))
+            return redirect("agencies:referral_detail", pk=referral.pk)
+    context = _detail_context(request, referral, stage_form=form)
+    return render(request, "agencies/referral_detail.html", context, status=400)
+
+
+@agency_required
+@require_POST
+def referral_note(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = request.tenant  # type: ignore[attr-defined]
+    referral = selectors.referral_get(agency=agency, pk=pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_note_add(
+                agency=agency, referral=referral, body=form.cleaned_data["body"], actor=request.user
+            )
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, _("メモを追加しました。"))
+            return redirect("agencies:referral_detail", pk=referral.pk)
+    context = _detail_context(request, referral, note_form=form)
+    return render(request, "agencies/referral_detail.html", context, status=400)
+
+
+@agency_required
+@require_POST
+def referral_qualify(request: HttpRequest, pk: int) -> HttpResponse:
+    from credits.services import referral_qualify as qualify
+
+    referral = selectors.referral_get(agency=request.tenant, pk=pk)  # type: ignore[attr-defined]
+    try:
+        qualify(referral=referral, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("有効な紹介として確認しました。"))
+    return redirect("agencies:referral_detail", pk=referral.pk)
+
+
+@agency_required
+@require_POST
+def referral_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
+    from credits.services import referral_disqualify as disqualify
+
+    referral = selectors.referral_get(agency=request.tenant, pk=pk)  # type: ignore[attr-defined]
+    form = DisqualifyForm(request.POST)
+    if form.is_valid():
+        try:
+            disqualify(referral=referral, reason=form.cleaned_data["reason"], actor=request.user)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, _("紹介を無効にしました。"))
+            return redirect("agencies:referral_detail", pk=referral.pk)
+    context = _detail_context(request, referral, disqualify_form=form)
+    return render(request, "agencies/referral_detail.html", context, status=400)
+
+
+# --- placements -------------------------------------------------------------------------------
+
+
+@agency_required
+def placement_list(request: HttpRequest) -> HttpResponse:
+    agency = request.tenant  # type: ignore[attr-defined]
+    page = Paginator(selectors.placement_list(agency=agency), INBOX_PAGE_SIZE)
+    return render(
+        request,
+        "agencies/placement_list.html",
+        {"page": page.get_page(request.GET.get("page")), "holders": free_hire_holders(agency)},
+    )
+
+
+@agency_required
+def placement_new(request: HttpRequest) -> HttpResponse:
+    agency = request.tenant  # type: ignore[attr-defined]
+    companies = list(selectors.partner_companies(agency=agency))
+    initial = {"referral": request.GET.get("referral") or None}
+    form = PlacementForm(request.POST or None, companies=companies, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                placement = services.placement_create(
+                    agency=agency,
+                    actor=request.user,
+                    referral_id=data["referral"],
+                    candidate_name=data["candidate_name"],
+                    hiring_company_slug=data["hiring_company"],
+                    hiring_company_name=data["hiring_company_name"],
+                    annual_salary_jpy=data["annual_salary_jpy"],
+                    fee_rate=data["fee_rate"],
+                    start_date=data["start_date"],
+                    free_hire=data["free_hire"],
+                )
+            except ApplicationError as exc:
+                _apply_error(form, exc)
+            else:
+                messages.success(request, _("成約を登録しました。"))
+                return redirect("agencies:placement_detail", pk=placement.pk)
+    return render(
+        request,
+        "agencies/placement_form.html",
+        {"form": form, "agency": agency, "holders": free_hire_holders(agency)},
+        status=status,
+    )
+
+
+@agency_required
+def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = request.tenant  # type: ignore[attr-defined]
+    placement = selectors.placement_get(agency=agency, pk=pk)
+    form = EarlyLeaveForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.placement_early_leave(
+                    placement=placement, left_on=form.cleaned_data["left_on"], actor=request.user
+                )
+            except ApplicationError as exc:
+                _apply_error(form, exc)
+            else:
+                messages.success(request, _("早期退職を登録しました。"))
+                return redirect("agencies:placement_detail", pk=placement.pk)
+    return render(
+        request,
+        "agencies/placement_detail.html",
+        {"placement": placement, "form": form},
+        status=status,
+    )
+
+
+# --- statements -------------------------------------------------------------------------------
+
+
+@agency_required
+def statement_list(request: HttpRequest) -> HttpResponse:
+    agency = request.tenant  # type: ignore[attr-defined]
+    rows = statements.statement_list(tenant=agency)
+    return render(
+        request,
+        "credits/statement_list.html",
+        {
+            "statements": rows,
+            "pdf_url_name": "agencies:statement_pdf",
+            "base_template": "partner_base.html",
+        },
+    )
+
+
+@agency_required
+def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = statements.statement_get(tenant=request.tenant, pk=pk)  # type: ignore[attr-defined]
+    return statements.statement_pdf_response(statement)

@@ -256,6 +256,10 @@ PLATFORM_INVOICE_NAME = env("PLATFORM_INVOICE_NAME", default="キャリアリレ
 PLATFORM_INVOICE_REGISTRATION_NUMBER = env(
     "PLATFORM_INVOICE_REGISTRATION_NUMBER", default="T1234567890123"
 )
+# Rebate settlement: placements per transaction, and how long a settlement holds its Redis lock
+# between chunks (a crashed worker's lock lapses after this).
+SETTLEMENT_CHUNK_SIZE = env.int("SETTLEMENT_CHUNK_SIZE", default=5000)
+SETTLEMENT_LOCK_SECONDS = env.int("SETTLEMENT_LOCK_SECONDS", default=120)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,360 @@
+"""Monthly rebate settlement (還元の月次精算).
+
+`settle_period(period="YYYY-MM")` posts, for every placement whose guarantee period ended in the
+month, the rebate floor(net fee × partnership rebate rate) to the referring company
+(REBATE_JPY +, the agency's REBATE_OWED −) under the key `rebate:<placement>`, and negative
+adjustments `refund_adjust:<placement>` for refunds reported after their rebate was settled.
+
+Exactly once, whoever triggers it and however often:
+- one SettlementRun row per period; a finished run is never run again;
+- work happens in chunks, each its own transaction that first locks the run row, so two
+  runners (a second beat, a manual re-run) take turns and never see the same placement as
+  unsettled; the placement's `rebate_period` marker commits with its ledger postings;
+- a crashed worker leaves committed chunks behind and the next run continues after them.
+
+Postings are written set-based (bulk inserts, one balance update per account per chunk) with
+the same shape `credits.services.ledger_post` writes: one transaction per placement, entry keys
+`<tx key>:<account>`, cached balances updated under row locks.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Placement, PlacementStatus
+from careerrelay.core.audit import audit_record
+from careerrelay.core.errors import ApplicationError
+from careerrelay.core.money import yen_floor
+from companies.models import Partnership
+from credits.models import (
+    ACCOUNT_UNIT,
+    AccountName,
+    EntryKind,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    SettlementRun,
+)
+from referrals.models import ReferralStatus
+
+logger = logging.getLogger(__name__)
+
+PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
+REBATE_LEGS = (AccountName.REBATE_JPY, AccountName.REBATE_OWED)
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a "YYYY-MM" period; ApplicationError(field="period") otherwise."""
+    match = PERIOD_RE.match(period or "")
+    year, month = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    if not match or not 1 <= month <= 12 or year < 2000:
+        raise ApplicationError(
+            _("精算期間は YYYY-MM 形式（例: 2026-10）で指定してください。"), field="period"
+        )
+    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def previous_period(today: dt.date | None = None) -> str:
+    """The month before `today` (Asia/Tokyo), as "YYYY-MM"."""
+    today = today or timezone.localdate()
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    return f"{last:%Y-%m}"
+
+
+def rebate_key(placement_id: int) -> str:
+    return f"rebate:{placement_id}"
+
+
+def adjustment_key(placement_id: int) -> str:
+    return f"refund_adjust:{placement_id}"
+
+
+def _rebate_amount(row: dict[str, Any]) -> int:
+    """What the referring company earns for a placement: floor(net fee × rebate rate), or 0
+    when there is no referring company, it hired the candidate itself, or the referral
+    earns nothing (duplicate or disqualified)."""
+    company_id = row["company_id"]
+    if company_id is None or row["partnership_id"] is None:
+        return 0
+    if row["partnership__company_id"] != company_id:
+        return 0  # a free-hire placement: its partnership is the hiring company's
+    if row["hiring_company_id"] == company_id:
+        return 0
+    if row["referral__status"] in (ReferralStatus.DUPLICATE, ReferralStatus.DISQUALIFIED):
+        return 0
+    net = int(row["fee_jpy"]) - int(row["refund_jpy"])
+    if net <= 0:
+        return 0
+    return yen_floor(net, Decimal(row["partnership__rebate_rate"]))
+
+
+def _lock_run(period: str) -> SettlementRun:
+    return SettlementRun.objects.select_for_update().get(period=period)
+
+
+def _rebate_accounts_locked(
+    partnership_rows: dict[int, tuple[int, int]],
+) -> dict[tuple[int, str], LedgerAccount]:
+    """Lock (pk order) the rebate accounts of the partnerships, creating missing ones (all
+    six of a partnership together, as the ledger does)."""
+
+    def fetch() -> dict[tuple[int, str], LedgerAccount]:
+        rows = (
+            LedgerAccount.objects.unscoped()
+            .filter(partnership_id__in=list(partnership_rows), name__in=REBATE_LEGS)
+            .order_by("pk")
+            .select_for_update()
+        )
+        return {(a.partnership_id, a.name): a for a in rows}
+
+    accounts = fetch()
+    if len(accounts) < 2 * len(partnership_rows):
+        LedgerAccount.objects.bulk_create(
+            [
+                LedgerAccount(
+                    partnership_id=pid,
+                    company_id=company_id,
+                    agency_id=agency_id,
+                    name=name,
+                    unit=ACCOUNT_UNIT[name],
+                )
+                for pid, (company_id, agency_id) in partnership_rows.items()
+                for name in AccountName
+            ],
+            ignore_conflicts=True,
+        )
+        accounts = fetch()
+    return accounts
+
+
+def _post_rebates_bulk(*, period: str, postings: list[tuple[dict[str, Any], int]]) -> set[int]:
+    """Write one REBATE transaction (two entries) per (placement row, amount), skipping any
+    whose key already exists. Returns the placement ids posted now or before."""
+    keys = {rebate_key(row["pk"]): row for row, _ in postings}
+    existing = set(
+        LedgerTransaction.objects.unscoped()
+        .filter(idempotency_key__in=list(keys))
+        .values_list("idempotency_key", flat=True)
+    )
+    todo = [(row, amount) for row, amount in postings if rebate_key(row["pk"]) not in existing]
+    done = {keys[key]["pk"] for key in existing}
+    if not todo:
+        return done
+    partnerships = {
+        row["partnership_id"]: (row["partnership__company_id"], row["agency_id"]) for row, _ in todo
+    }
+    accounts = _rebate_accounts_locked(partnerships)
+    memo = _("%(period)s 精算分の手数料還元") % {"period": period}
+    txs = LedgerTransaction.objects.bulk_create(
+        [
+            LedgerTransaction(
+                partnership_id=row["partnership_id"],
+                company_id=row["partnership__company_id"],
+                agency_id=row["agency_id"],
+                kind=EntryKind.REBATE,
+                idempotency_key=rebate_key(row["pk"]),
+                referral_id=row["referral_id"],
+                placement_id=row["pk"],
+                period=period,
+                memo=memo,
+            )
+            for row, _ in todo
+        ]
+    )
+    entries: list[LedgerEntry] = []
+    deltas: dict[int, int] = defaultdict(int)
+    for tx, (row, amount) in zip(txs, todo, strict=True):
+        for name, signed in ((AccountName.REBATE_JPY, amount), (AccountName.REBATE_OWED, -amount)):
+            account = accounts[(row["partnership_id"], name)]
+            deltas[account.pk] += signed
+            entries.append(
+                LedgerEntry(
+                    transaction_id=tx.pk,
+                    account_id=account.pk,
+                    partnership_id=row["partnership_id"],
+                    company_id=tx.company_id,
+                    agency_id=tx.agency_id,
+                    account_name=name,
+                    unit=ACCOUNT_UNIT[name],
+                    amount=signed,
+                    kind=EntryKind.REBATE,
+                    idempotency_key=f"{tx.idempotency_key}:{name}",
+                )
+            )
+    LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+    changed = []
+    for account in accounts.values():
+        if deltas.get(account.pk):
+            account.balance += deltas[account.pk]
+            changed.append(account)
+    LedgerAccount.all_objects.bulk_update(changed, ["balance"], batch_size=1000)
+    return done | {row["pk"] for row, _ in todo}
+
+
+PLACEMENT_FIELDS = (
+    "pk",
+    "agency_id",
+    "company_id",
+    "hiring_company_id",
+    "partnership_id",
+    "partnership__company_id",
+    "partnership__rebate_rate",
+    "referral_id",
+    "referral__status",
+    "fee_jpy",
+    "refund_jpy",
+    "rebate_jpy",
+)
+
+
+def _settle_rebate_chunk(*, period: str, start: dt.date, end: dt.date, size: int) -> int:
+    """Settle up to `size` unsettled placements whose guarantee ended in the period. Returns
+    how many placements were settled (0 when none is left)."""
+    with transaction.atomic():
+        _lock_run(period)
+        ids = list(
+            Placement.objects.unscoped()
+            .filter(guarantee_ends_on__range=(start, end), rebate_period="")
+            .order_by("pk")
+            .select_for_update(of=("self",))
+            .values_list("pk", flat=True)[:size]
+        )
+        if not ids:
+            return 0
+        rows = list(Placement.objects.unscoped().filter(pk__in=ids).values(*PLACEMENT_FIELDS))
+        postings = [(row, amount) for row in rows if (amount := _rebate_amount(row)) > 0]
+        _post_rebates_bulk(period=period, postings=postings)
+        Placement.objects.unscoped().filter(pk__in=ids).update(
+            rebate_period=period,
+            status=Case(
+                When(status=PlacementStatus.ACTIVE, then=Value(PlacementStatus.SETTLED)),
+                default=F("status"),
+            ),
+        )
+        Placement.all_objects.bulk_update(
+            [Placement(pk=row["pk"], rebate_jpy=amount) for row, amount in postings],
+            ["rebate_jpy"],
+            batch_size=1000,
+        )
+        return len(ids)
+
+
+def _settle_adjustment_chunk(*, period: str, size: int) -> int:
+    """Post negative adjustments for refunds reported after their rebate was settled."""
+    from credits.services import ledger_post
+
+    with transaction.atomic():
+        _lock_run(period)
+        ids = list(
+            Placement.objects.unscoped()
+            .filter(adjustment_pending=True)
+            .exclude(rebate_period="")
+            .order_by("pk")
+            .select_for_update(of=("self",))
+            .values_list("pk", flat=True)[:size]
+        )
+        if not ids:
+            return 0
+        rows = list(Placement.objects.unscoped().filter(pk__in=ids).values(*PLACEMENT_FIELDS))
+        partnerships = {
+            p.pk: p
+            for p in Partnership.objects.unscoped()
+            .filter(pk__in=[r["partnership_id"] for r in rows if r["partnership_id"]])
+            .select_related("company", "agency")
+        }
+        updates = []
+        for row in rows:
+            delta = _rebate_amount(row) - int(row["rebate_jpy"])
+            if delta:
+                ledger_post(
+                    partnership=partnerships[row["partnership_id"]],
+                    kind=EntryKind.REFUND_ADJUST,
+                    idempotency_key=adjustment_key(row["pk"]),
+                    legs=[(AccountName.REBATE_JPY, delta), (AccountName.REBATE_OWED, -delta)],
+                    referral=None,
+                    placement=Placement(pk=row["pk"]),
+                    period=period,
+                    memo=_("早期退職の返金による還元の調整"),
+                )
+            updates.append(
+                Placement(
+                    pk=row["pk"],
+                    adjustment_pending=False,
+                    adjustment_jpy=delta,
+                    adjustment_period=period,
+                )
+            )
+        Placement.all_objects.bulk_update(
+            updates, ["adjustment_pending", "adjustment_jpy", "adjustment_period"]
+        )
+        return len(ids)
+
+
+def settle_period(
+    *,
+    period: str,
+    chunk_size: int | None = None,
+    on_chunk: Callable[[], Any] | None = None,
+) -> SettlementRun:
+    """Settle rebates for the period, exactly once; safe to call again at any time.
+
+    Side effects: the period's SettlementRun (created, then marked done); REBATE and
+    REFUND_ADJUST ledger transactions with entries and account balances; Placement settlement
+    markers (status 精算済み for placements still active); an audit row. Statements are
+    rendered afterwards by `credits.statements.statements_render_period`. `on_chunk` is called
+    after each committed chunk (the Celery task refreshes its Redis lock there).
+    Raises ApplicationError(field="period") for a malformed period.
+    """
+    start, end = period_bounds(period)
+    size = chunk_size or settings.SETTLEMENT_CHUNK_SIZE
+    run, _created = SettlementRun.objects.get_or_create(period=period)
+    if run.status == SettlementRun.Status.DONE:
+        return run
+    while _settle_rebate_chunk(period=period, start=start, end=end, size=size):
+        if on_chunk:
+            on_chunk()
+    while _settle_adjustment_chunk(period=period, size=size):
+        if on_chunk:
+            on_chunk()
+    with transaction.atomic():
+        run = _lock_run(period)
+        if run.status == SettlementRun.Status.DONE:
+            return run
+        settled = Placement.objects.unscoped().filter(rebate_period=period)
+        run.rebates_posted = settled.filter(rebate_jpy__gt=0).count()
+        run.adjustments_posted = (
+            Placement.objects.unscoped()
+            .filter(adjustment_period=period)
+            .exclude(adjustment_jpy=0)
+            .count()
+        )
+        run.status = SettlementRun.Status.DONE
+        run.finished_at = timezone.now()
+        run.save(update_fields=["rebates_posted", "adjustments_posted", "status", "finished_at"])
+        audit_record(
+            actor=None,
+            tenant=None,
+            action="settlement.done",
+            target=run,
+            data={"rebates": run.rebates_posted, "adjustments": run.adjustments_posted},
+        )
+    logger.info(
+        "settlement %s: %s rebates, %s adjustments",
+        period,
+        run.rebates_posted,
+        run.adjustments_posted,
+    )
+    return run

@@ -1,0 +1,452 @@
+"""Monthly statements (明細書) as PDF: one per company (rebates and free hires earned and used,
+by referral number, never naming the hiring company) and one per agency (rebates owed, fees
+waived for free hires). Rendered with weasyprint, a Japanese font embedded, amounts
+tax-exclusive with the 10 % consumption tax and the qualified-invoice fields (適格請求書).
+
+Rendering is a separate step after the settlement's postings; it is idempotent (a statement
+that has its PDF is left alone) and each finished statement is announced once by email.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+import shutil
+import subprocess
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency
+from careerrelay.core.models import Notification
+from careerrelay.core.money import consumption_tax
+from companies.models import Company
+from credits.models import (
+    AccountName,
+    EntryKind,
+    LedgerEntry,
+    SettlementRun,
+    Statement,
+    StatementKind,
+)
+from credits.settlement import period_bounds
+
+logger = logging.getLogger(__name__)
+
+REGISTRATION_NUMBER_RE = re.compile(r"^T\d{13}$")
+FONT_FALLBACKS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
+    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
+)
+
+
+# --- fonts ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def japanese_font_path(weight: str = "regular") -> str:
+    """A local Japanese font file: fontconfig's answer first, then known locations."""
+    family = "Noto Sans CJK JP:bold" if weight == "bold" else "Noto Sans CJK JP"
+    fc_match = shutil.which("fc-match")
+    if fc_match:
+        try:
+            found = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+                [fc_match, "-f", "%{file}", f"{family}:lang=ja"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+        if found and Path(found).is_file() and ("CJK" in found or "ipa" in found.lower()):
+            return found
+    candidates = FONT_FALLBACKS
+    if weight == "bold":
+        candidates = tuple(p.replace("Regular", "Bold") for p in FONT_FALLBACKS) + candidates
+    for path in candidates:
+        if Path(path).is_file():
+            return path
+    raise RuntimeError(
+        "No Japanese font found for statements: install fonts-noto-cjk (Noto Sans CJK JP)."
+    )
+
+
+# --- what a statement says ------------------------------------------------------------------
+
+
+def referral_number(referral_id: int | None) -> str:
+    return f"R-{referral_id:06d}" if referral_id else "—"
+
+
+def registration_number(value: str) -> str:
+    value = (value or "").strip().upper()
+    return value if REGISTRATION_NUMBER_RE.match(value) else ""
+
+
+@dataclass
+class StatementData:
+    kind: str
+    org_id: int
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total_jpy(self) -> int:
+        return sum(line["amount_jpy"] for line in self.lines if line["taxable"])
+
+
+def _tax(amount: int) -> int:
+    """Consumption tax on a tax-exclusive amount; a negative total gets the negative tax."""
+    rate = settings.CONSUMPTION_TAX_PERCENT
+    return consumption_tax(amount, rate) if amount >= 0 else -consumption_tax(-amount, rate)
+
+
+def _month_range(period: str) -> tuple[dt.datetime, dt.datetime]:
+    start, end = period_bounds(period)
+    tz = timezone.get_default_timezone()
+    begin = timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz)
+    finish = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min), tz)
+    return begin, finish
+
+
+def statement_data_for_period(period: str) -> dict[tuple[str, int], StatementData]:
+    """Every statement of the period, keyed by (kind, organisation id), from a few set-based
+    queries over the ledger. Company lines carry referral numbers and agency names only."""
+    data: dict[tuple[str, int], StatementData] = {}
+
+    def bucket(kind: str, org_id: int) -> StatementData:
+        key = (kind, org_id)
+        if key not in data:
+            data[key] = StatementData(kind=kind, org_id=org_id)
+        return data[key]
+
+    rebates = (
+        LedgerEntry.objects.unscoped()
+        .filter(
+            account_name=AccountName.REBATE_JPY,
+            transaction__period=period,
+            kind__in=[EntryKind.REBATE, EntryKind.REFUND_ADJUST],
+        )
+        .order_by("company_id", "transaction__placement__referral_id", "pk")
+        .values_list(
+            "company_id",
+            "agency_id",
+            "kind",
+            "amount",
+            "transaction__placement_id",
+            "transaction__placement__referral_id",
+            "transaction__placement__hiring_company_name",
+        )
+    )
+    for company_id, agency_id, kind, amount, placement_id, referral_id, hiring in rebates:
+        label = _("手数料還元") if kind == EntryKind.REBATE else _("返金による還元の調整")
+        bucket(StatementKind.COMPANY, company_id).lines.append(
+            {
+                "section": "rebate",
+                "label": label,
+                "referral": referral_number(referral_id),
+                "month": period,
+                "agency_id": agency_id,
+                "amount_jpy": int(amount),
+                "taxable": True,
+            }
+        )
+        bucket(StatementKind.AGENCY, agency_id).lines.append(
+            {
+                "section": "owed",
+                "label": label,
+                "referral": referral_number(referral_id),
+                "month": period,
+                "company_id": company_id,
+                "placement": placement_id,
+                "hiring_company": hiring or "",
+                "amount_jpy": int(amount),
+                "taxable": True,
+            }
+        )
+
+    begin, finish = _month_range(period)
+    free_hires = (
+        LedgerEntry.objects.unscoped()
+        .filter(
+            account_name=AccountName.FREE_HIRES,
+            created_at__gte=begin,
+            created_at__lt=finish,
+            kind__in=[EntryKind.CONVERT, EntryKind.REDEEM, EntryKind.RESTORE],
+        )
+        .order_by("created_at", "pk")
+        .values_list(
+            "company_id",
+            "agency_id",
+            "kind",
+            "amount",
+            "created_at",
+            "transaction__referral_id",
+            "transaction__placement_id",
+            "transaction__placement__referral_id",
+            "transaction__placement__waived_fee_jpy",
+            "transaction__placement__hiring_company_name",
+        )
+    )
+    labels = {
+        EntryKind.CONVERT: _("無料採用枠の獲得"),
+        EntryKind.REDEEM: _("無料採用枠の利用"),
+        EntryKind.RESTORE: _("早期退職による無料採用枠の復元"),
+    }
+    for row in free_hires:
+        company_id, agency_id, kind, amount, created, ref_id, placement_id, p_ref, waived, name = (
+            row
+        )
+        month = timezone.localtime(created).strftime("%Y-%m")
+        bucket(StatementKind.COMPANY, company_id).lines.append(
+            {
+                "section": "free_hire",
+                "label": labels[kind],
+                "referral": referral_number(p_ref or ref_id),
+                "month": month,
+                "agency_id": agency_id,
+                "count": int(amount),
+                "amount_jpy": 0,
+                "taxable": False,
+            }
+        )
+        if kind != EntryKind.CONVERT:
+            waived_jpy = int(waived or 0) if kind == EntryKind.REDEEM else -int(waived or 0)
+            bucket(StatementKind.AGENCY, agency_id).lines.append(
+                {
+                    "section": "waived",
+                    "label": labels[kind],
+                    "referral": referral_number(p_ref),
+                    "month": month,
+                    "company_id": company_id,
+                    "placement": placement_id,
+                    "hiring_company": name or "",
+                    "count": -int(amount),
+                    "amount_jpy": waived_jpy,
+                    "taxable": False,
+                }
+            )
+    return data
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _pdf_context(statement: Statement, org: Company | Agency) -> dict[str, Any]:
+    lines = statement.lines
+    agency_ids = {line["agency_id"] for line in lines if "agency_id" in line}
+    company_ids = {line["company_id"] for line in lines if "company_id" in line}
+    agencies = {a.pk: a for a in Agency.objects.filter(pk__in=agency_ids)}
+    companies = {c.pk: c for c in Company.objects.filter(pk__in=company_ids)}
+    groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        other = line.get("agency_id") or line.get("company_id")
+        groups[other].append(line)
+    sections = []
+    for other_id, rows in sorted(groups.items()):
+        other = agencies.get(other_id) if "agency_id" in rows[0] else companies.get(other_id)
+        rebate_rows = [r for r in rows if r["section"] in ("rebate", "owed")]
+        sections.append(
+            {
+                "name": other.name if other else "",
+                "registration_number": registration_number(
+                    getattr(other, "invoice_registration_number", "")
+                ),
+                "rebates": rebate_rows,
+                "free_hires": [r for r in rows if r["section"] in ("free_hire", "waived")],
+                "subtotal": sum(r["amount_jpy"] for r in rebate_rows),
+            }
+        )
+    total = int(statement.total_jpy)
+    return {
+        "statement": statement,
+        "org": org,
+        "org_registration_number": registration_number(org.invoice_registration_number),
+        "is_company": statement.kind == StatementKind.COMPANY,
+        "sections": sections,
+        "total": total,
+        "tax": int(statement.tax_jpy),
+        "total_with_tax": total + int(statement.tax_jpy),
+        "tax_rate": settings.CONSUMPTION_TAX_PERCENT,
+        "issuer_name": settings.PLATFORM_INVOICE_NAME,
+        "issuer_registration_number": settings.PLATFORM_INVOICE_REGISTRATION_NUMBER,
+        "font_regular": Path(japanese_font_path()).as_uri(),
+        "font_bold": Path(japanese_font_path("bold")).as_uri(),
+    }
+
+
+def statement_pdf_bytes(statement: Statement) -> bytes:
+    """Render the statement's PDF (Japanese, font embedded)."""
+    import weasyprint
+
+    org = statement.company if statement.kind == StatementKind.COMPANY else statement.agency
+    with translation.override("ja"):
+        html = render_to_string("credits/statement_pdf.html", _pdf_context(statement, org))
+    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def _upsert_statement(period: str, item: StatementData, issued_on: dt.date) -> Statement:
+    is_company = item.kind == StatementKind.COMPANY
+    lookup = {"period": period, "kind": item.kind}
+    lookup["company_id" if is_company else "agency_id"] = item.org_id
+    statement = Statement.objects.unscoped().filter(**lookup).first()
+    if statement is None:
+        try:
+            with transaction.atomic():
+                statement = Statement.objects.create(
+                    **lookup,
+                    total_jpy=item.total_jpy,
+                    tax_jpy=_tax(item.total_jpy),
+                    lines=item.lines,
+                    issued_on=issued_on,
+                )
+        except IntegrityError:
+            statement = Statement.objects.unscoped().get(**lookup)
+    return statement
+
+
+def statement_render(*, statement_id: int) -> Statement:
+    """Render one statement's PDF if it has none yet (idempotent).
+
+    Side effects: the PDF file stored on the Statement; after commit, an outbox message that
+    emails the organisation once."""
+    from careerrelay.core.outbox import outbox_enqueue
+
+    with transaction.atomic():
+        statement = (
+            Statement.objects.unscoped()
+            .select_for_update()
+            .select_related("company", "agency")
+            .get(pk=statement_id)
+        )
+        if statement.pdf:
+            return statement
+        content = statement_pdf_bytes(statement)
+        org = statement.company or statement.agency
+        name = f"{statement.period}/{statement.kind}-{org.slug}-{secrets.token_hex(8)}.pdf"
+        statement.pdf.save(name, ContentFile(content), save=True)
+        outbox_enqueue(
+            key=f"statement-mail:{statement.pk}",
+            task_name="credits.statement_email",
+            kwargs={"statement_id": statement.pk},
+        )
+    return statement
+
+
+def statements_render_period(*, period: str) -> int:
+    """Create and render the period's statements (after its settlement). Idempotent.
+
+    Side effects: Statement rows and PDFs; the run's `statements_rendered` count; emails (via
+    the outbox) for each newly rendered statement. Returns how many statements exist."""
+    issued_on = timezone.localdate()
+    ids = [
+        _upsert_statement(period, item, issued_on).pk
+        for _key, item in sorted(statement_data_for_period(period).items())
+    ]
+    for statement_id in ids:
+        statement_render(statement_id=statement_id)
+    SettlementRun.objects.filter(period=period).update(statements_rendered=len(ids))
+    return len(ids)
+
+
+# --- notification ---------------------------------------------------------------------------
+
+
+def statement_email(*, statement_id: int) -> bool:
+    """Tell the organisation its statement is ready: an in-app notice and an email to its
+    members (and the agency's contact address). Once per statement, keyed by the notice.
+
+    Side effects: a Notification row; one email. Returns False when already announced."""
+    statement = (
+        Statement.objects.unscoped().select_related("company", "agency").get(pk=statement_id)
+    )
+    org = statement.company or statement.agency
+    path = "/app/statements/" if statement.kind == StatementKind.COMPANY else "/partner/statements/"
+    with translation.override("ja"):
+        message = _("%(period)s の明細書をご用意しました。") % {"period": statement.period}
+        members = org.members.select_related("user").values_list("user__email", flat=True)
+        recipients = sorted({e for e in members if e} | {getattr(org, "contact_email", "") or ""})
+        recipients = [r for r in recipients if r]
+        try:
+            with transaction.atomic():
+                # The notice is the "sent" marker: a failed send rolls it back for a retry.
+                Notification.objects.create(
+                    company=statement.company,
+                    agency=statement.agency,
+                    key=f"statement:{statement.pk}",
+                    message=message,
+                    url=path,
+                )
+                if recipients:
+                    body = render_to_string(
+                        "credits/statement_email.txt",
+                        {"org": org, "statement": statement, "url": f"{settings.SITE_URL}{path}"},
+                    )
+                    send_mail(
+                        _("【キャリアリレー】%(period)s の明細書のご案内")
+                        % {"period": statement.period},
+                        body,
+                        settings.DEFAULT_FROM_EMAIL,
+                        recipients,
+                    )
+        except IntegrityError:
+            return False
+    return True
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def statement_list(*, tenant: Company | Agency, period: str = "") -> Any:
+    """The organisation's statements, newest period first; `period` ("YYYY-MM") filters."""
+    qs = Statement.objects.for_tenant(tenant).filter(kind=tenant.kind).order_by("-period", "id")
+    if period:
+        period_bounds(period)
+        qs = qs.filter(period=period)
+    return qs
+
+
+def statement_get(*, tenant: Company | Agency, pk: Any) -> Statement:
+    """One of the organisation's statements; another organisation's answers 404."""
+    from django.http import Http404
+
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404 from exc
+    statement = statement_list(tenant=tenant).filter(pk=pk).first()
+    if statement is None:
+        raise Http404
+    return statement
+
+
+def statement_pdf_response(statement: Statement) -> Any:
+    """The stored PDF as a download (attachment, nosniff); 404 while not rendered yet."""
+    from django.http import FileResponse, Http404
+
+    if not statement.pdf:
+        raise Http404
+    org = statement.company or statement.agency
+    response = FileResponse(
+        statement.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"careerrelay-statement-{statement.period}-{org.slug}.pdf",
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
