@@ -8,7 +8,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-DEMO_STEPS = ["companies.demo", "referrals.demo", "credits.demo", "agencies.demo"]
+DEMO_STEPS = [
+    "companies.demo",
+    "referrals.demo",
+    "credits.demo",
+    "agencies.demo",
+    "referrals.rollups",  # last: the dashboard's daily rollups of what the steps above wrote
+]
 DEMO_PASSWORD = "careerrelay-demo"  # noqa: S105 - published demo-only password
 
 
