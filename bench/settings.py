@@ -1,0 +1,14 @@
+"""Benchmark settings: the production settings unchanged, plus a urlconf that adds the baseline
+view. The harness supplies SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL through the
+environment; clients send `X-Forwarded-Proto: https` as the TLS-terminating proxy would."""
+
+from __future__ import annotations
+
+from careerrelay.settings.production import *  # noqa: F403
+from careerrelay.settings.production import env
+
+ROOT_URLCONF = "bench.urls"
+
+# The harness waits for the settlement task's result, so Celery needs somewhere to put it.
+CELERY_RESULT_BACKEND = env("BENCH_RESULT_BACKEND", default=REDIS_URL or None)  # noqa: F405
+CELERY_RESULT_EXPIRES = 3600
