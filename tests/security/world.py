@@ -36,7 +36,15 @@ from credits.models import (
     StatementKind,
 )
 from referrals import pii
-from referrals.models import Candidate, Click, Consent, DailyStat, Referral, ReferralLink
+from referrals.models import (
+    Candidate,
+    Click,
+    Consent,
+    DailyStat,
+    LinkBatch,
+    Referral,
+    ReferralLink,
+)
 
 TAG = "SENTINEL-7f3a"
 PASSWORD = "test-password-123"
@@ -212,6 +220,15 @@ def _partnership_rows(w: World, cs: str, ags: str, now: dt.datetime) -> None:
         token=f"isotok{cs}{ags}{uuid.uuid4().hex[:20]}",
     )
     w.add("link", link, both)
+    batch = LinkBatch.all_objects.create(
+        company=co,
+        agency=ag,
+        partnership=p,
+        label=w.mark(f"{TAG}-{tag}-batch", both),
+        link_ids=[link.pk],
+        created_count=1,
+    )
+    w.add("link_batch", batch, both)
     click = Click.all_objects.create(
         uid=uuid.uuid4(),
         company=co,
