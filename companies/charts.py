@@ -217,7 +217,8 @@ def trend_svg(
         )
     label_every = max(1, (count + 11) // 12)
     for i, month in enumerate(months):
-        if i % label_every == 0 or i == count - 1:
+        # Every n-th month, counted back from the last one so the newest month is labelled.
+        if (count - 1 - i) % label_every == 0:
             parts.append(
                 format_html(
                     '<text x="{}" y="{}" text-anchor="middle" fill="{}" font-size="11">{}</text>',
@@ -259,20 +260,30 @@ def trend_svg(
             _marker(s.marker, px(i), py(v), s.colour, f"{s.name} {months[i]}: {_n(v)}")
             for i, v in enumerate(s.values)
         )
-        if s.values:
-            parts.append(
-                format_html(
-                    '<text x="{}" y="{}" fill="{}" font-size="12" font-weight="600">{} {}</text>',
-                    px(len(s.values) - 1) + 8,
-                    py(s.values[-1]) + 4,
-                    s.colour,
-                    _n(s.values[-1]),
-                    s.name,
-                )
-            )
         desc_bits.append(
             f"{s.name}: "
             + ", ".join(f"{m} {_n(v)}" for m, v in zip(months, s.values, strict=False))
+        )
+    # The last value of each series next to its line, nudged apart so labels never overlap.
+    ends = sorted(
+        ((py(s.values[-1]) + 4, s) for s in series if s.values),
+        key=lambda item: item[0],
+        reverse=True,
+    )
+    placed: list[float] = []
+    for y, s in ends:
+        if placed and placed[-1] - y < 15:
+            y = placed[-1] - 15
+        placed.append(y)
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" fill="{}" font-size="12" font-weight="600">{} {}</text>',
+                px(len(s.values) - 1) + 8,
+                y,
+                s.colour,
+                _n(s.values[-1]),
+                s.name,
+            )
         )
     desc = "; ".join(desc_bits)
     if biggest == 0:

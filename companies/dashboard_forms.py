@@ -26,15 +26,17 @@ def default_period(today: dt.date | None = None) -> Period:
 
 
 class PeriodForm(forms.Form):
-    """GET parameters `range` (30d, 90d, 12m) or `start` and `end` (YYYY-MM-DD, Tokyo days)."""
+    """GET parameters `range` (12m, 90d, 30d, custom) and, for a custom range, `start` and `end`
+    (YYYY-MM-DD, Tokyo days). Dates without a range mean a custom range."""
 
     range = forms.ChoiceField(
         label=_("期間"),
         required=False,
         choices=[
-            ("30d", _("過去30日")),
-            ("90d", _("過去90日")),
             ("12m", _("過去12か月")),
+            ("90d", _("過去90日")),
+            ("30d", _("過去30日")),
+            ("custom", _("開始日〜終了日で指定")),
         ],
     )
     start = forms.DateField(
@@ -54,16 +56,31 @@ class PeriodForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.today = today or tokyo_today()
 
+    def selected_range(self) -> str:
+        """The range the picker shows as chosen."""
+        if not self.is_bound:
+            return "12m"
+        chosen = self.data.get("range") or ""
+        if chosen in PRESETS or chosen in ("12m", "custom"):
+            return chosen
+        return "custom" if self.data.get("start") or self.data.get("end") else "12m"
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        start, end = data.get("start"), data.get("end")
+        if self.selected_range() != "custom":
+            # A preset ignores whatever dates were left in the fields.
+            self.errors.pop("start", None)
+            self.errors.pop("end", None)
+            data.pop("start", None)
+            data.pop("end", None)
+            return data
         if self.errors:
             return data
-        if (start is None) != (end is None):
-            missing = "end" if end is None else "start"
-            self.add_error(missing, _("開始日と終了日の両方を入力してください。"))
-            return data
-        if start is None:
+        start, end = data.get("start"), data.get("end")
+        if start is None or end is None:
+            for name, value in (("start", start), ("end", end)):
+                if value is None:
+                    self.add_error(name, _("開始日と終了日の両方を入力してください。"))
             return data
         if start > self.today:
             self.add_error("start", _("開始日に未来の日付は指定できません。"))
@@ -77,12 +94,12 @@ class PeriodForm(forms.Form):
 
     def period(self) -> Period:
         """The chosen period; the default (last 12 months) when the input is invalid or empty."""
-        if not self.is_valid():
+        if not self.is_bound or not self.is_valid():
             return default_period(self.today)
-        start, end = self.cleaned_data.get("start"), self.cleaned_data.get("end")
-        if start and end:
-            return Period(start=start, end=end)
-        days = PRESETS.get(self.cleaned_data.get("range") or "")
+        chosen = self.selected_range()
+        if chosen == "custom":
+            return Period(start=self.cleaned_data["start"], end=self.cleaned_data["end"])
+        days = PRESETS.get(chosen)
         if days:
             return Period(start=self.today - dt.timedelta(days=days - 1), end=self.today)
         return default_period(self.today)

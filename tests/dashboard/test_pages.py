@@ -197,3 +197,12 @@ def test_a_stale_htmx_request_after_sign_out_is_sent_to_sign_in(client_for, hr_u
     response = client.get("/app/referrals/?page=2", headers={"HX-Request": "true"})
     assert response.status_code == 401
     assert response["HX-Redirect"].startswith("/accounts/login/")
+
+
+def test_a_preset_period_ignores_leftover_dates(client_for, hr_user, activity):
+    response = client_for(hr_user).get("/app/?range=30d&start=2999-01-01&end=2999-01-02")
+    html = response.content.decode()
+    assert 'aria-invalid="true"' not in html
+    assert kpi(html, "registrations") == "12"
+    start = tokyo_today() - dt.timedelta(days=29)
+    assert f'value="{start}"' in html
