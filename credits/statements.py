@@ -324,12 +324,13 @@ def statement_render(*, statement_id: int) -> Statement:
 
     Side effects: the PDF file stored on the Statement; after commit, an outbox message that
     emails the organisation once."""
+    import credits.tasks  # noqa: F401 - registers the email task for eager (in-process) runs
     from careerrelay.core.outbox import outbox_enqueue
 
     with transaction.atomic():
         statement = (
             Statement.objects.unscoped()
-            .select_for_update()
+            .select_for_update(of=("self",))
             .select_related("company", "agency")
             .get(pk=statement_id)
         )
