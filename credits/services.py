@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from careerrelay.core.audit import audit_record
 from careerrelay.core.errors import ApplicationError
+from careerrelay.core.models import AuditEvent
 from credits.models import (
     ACCOUNT_UNIT,
     AccountName,
@@ -141,13 +142,42 @@ def ledger_post(
     Raises LedgerImbalanceError if the legs do not sum to zero per unit.
     """
     _check_legs(legs)
-    accounts = accounts_lock(partnership=partnership, names=[name for name, _ in legs])
-    # Checked under the account locks: a concurrent poster of the same key has committed or
-    # rolled back by now. The savepoint below still covers a poster on other accounts.
-    existing = LedgerTransaction.objects.unscoped().filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
+    accounts = accounts_lock(partnership=partnership, names=[name for name, _amount in legs])
+    tx, _created = _post_locked(
+        partnership=partnership,
+        accounts=accounts,
+        kind=kind,
+        idempotency_key=idempotency_key,
+        legs=legs,
+        referral=referral,
+        placement=placement,
+        period=period,
+        memo=memo,
+        actor=actor,
+    )
+    return tx
+
+
+def _post_locked(
+    *,
+    partnership: Partnership,
+    accounts: dict[str, LedgerAccount],
+    kind: str,
+    idempotency_key: str,
+    legs: list[tuple[str, int]],
+    referral: Referral | None = None,
+    placement: Placement | None = None,
+    period: str = "",
+    memo: str = "",
+    actor: Any = None,
+) -> tuple[LedgerTransaction, bool]:
+    """The body of `ledger_post` for a caller that already holds the locks of `accounts`
+    (inside its transaction). Updates the balances of the given account objects in place.
+    Returns (transaction, created)."""
+    _check_legs(legs)
     try:
+        # The unique idempotency key decides: a concurrent or earlier poster of the same key
+        # makes this insert fail, and we answer with that poster's transaction.
         with transaction.atomic():
             tx = LedgerTransaction.objects.create(
                 partnership=partnership,
@@ -161,7 +191,12 @@ def ledger_post(
                 memo=memo,
             )
     except IntegrityError:
-        return LedgerTransaction.objects.unscoped().get(idempotency_key=idempotency_key)
+        existing = (
+            LedgerTransaction.objects.unscoped().filter(idempotency_key=idempotency_key).first()
+        )
+        if existing is None:
+            raise
+        return existing, False
     LedgerEntry.objects.bulk_create(
         [
             LedgerEntry(
@@ -179,15 +214,34 @@ def ledger_post(
             for name, amount in legs
         ]
     )
+    changed = []
     for name, amount in legs:
         if amount:
-            account = accounts[name]
-            LedgerAccount.all_objects.filter(pk=account.pk).update(balance=F("balance") + amount)
-            account.balance += amount
+            accounts[name].balance += amount
+            changed.append(accounts[name])
+    # Safe to write the computed values: we hold the rows' locks, read after acquiring them.
+    LedgerAccount.all_objects.bulk_update(changed, ["balance"])
+    # One audit row for each side, in one insert.
     data = {"kind": kind, "idempotency_key": idempotency_key, "legs": dict(legs)}
-    for tenant in (partnership.company, partnership.agency):
-        audit_record(actor=actor, tenant=tenant, action="ledger.post", target=tx, data=data)
-    return tx
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor_id=actor_id,
+                company_id=company_id,
+                agency_id=agency_id,
+                action="ledger.post",
+                target_type=LedgerTransaction._meta.label,
+                target_id=str(tx.pk),
+                data=data,
+            )
+            for company_id, agency_id in (
+                (partnership.company_id, None),
+                (None, partnership.agency_id),
+            )
+        ]
+    )
+    return tx, True
 
 
 @transaction.atomic
@@ -215,7 +269,7 @@ def ledger_reverse(*, idempotency_key: str, actor: Any = None, memo: str = "") -
     existing = LedgerTransaction.objects.unscoped().filter(idempotency_key=reverse_key).first()
     if existing is not None:
         return existing
-    accounts = accounts_lock(partnership=original.partnership, names=[n for n, _ in legs])
+    accounts = accounts_lock(partnership=original.partnership, names=[n for n, _amount in legs])
     for name, amount in legs:
         if name == AccountName.FREE_HIRES and accounts[name].balance + amount < 0:
             raise ApplicationError(
@@ -237,23 +291,266 @@ def ledger_reverse(*, idempotency_key: str, actor: Any = None, memo: str = "") -
 # --- referrals: qualification and conversion ------------------------------------------------
 
 
-def referral_qualify(*, referral: Any, actor: Any = None) -> Any:
-    """Mark the referral qualified and post +1 point (converting to a free hire at the
-    threshold). Idempotent. Returns the referral."""
-    raise NotImplementedError
+_QUALIFY_STAGE_ORDER = ["new", "contacted", "interviewed", "introduced", "offer", "placed"]
 
 
-def referral_disqualify(*, referral: Any, reason: str, actor: Any = None) -> Any:
-    """Mark the referral disqualified; if it was qualified, post -1 point. Idempotent."""
-    raise NotImplementedError
+def _qualify_key(referral_id: int, n: int) -> str:
+    # The first qualification keeps the plain key of the design; a re-qualification after a
+    # disqualification is a new cause and gets its own number.
+    return f"qualify:{referral_id}" if n == 1 else f"qualify:{referral_id}:{n}"
 
 
-def free_hire_redeem(*, placement: Any) -> None:
-    """Consume one free hire of the placement's partnership (idempotency key redeem:<id>).
-    Raises ApplicationError(field="free_hire") when none is available."""
-    raise NotImplementedError
+def _lock_referral(referral: Referral) -> Referral:
+    from referrals.models import Referral as ReferralModel
+
+    return (
+        ReferralModel.objects.unscoped()
+        .select_for_update(of=("self",))
+        .select_related("partnership__company", "partnership__agency")
+        .get(pk=referral.pk)
+    )
 
 
-def free_hire_restore(*, placement: Any) -> None:
-    """Give back the free hire of a redeemed placement after an early leave (restore:<id>)."""
-    raise NotImplementedError
+def _convert_while_due(
+    *, partnership: Partnership, accounts: dict[str, LedgerAccount], actor: Any
+) -> list[LedgerTransaction]:
+    """Convert points to free hires while the points balance has reached the threshold.
+    The caller holds the locks of the four point/free-hire accounts."""
+    from credits.notifications import free_hire_earned_notify
+
+    threshold = int(partnership.referrals_per_free_hire)
+    posted: list[LedgerTransaction] = []
+    while accounts[AccountName.POINTS].balance >= threshold:
+        n = (
+            LedgerTransaction.objects.unscoped()
+            .filter(partnership=partnership, kind=EntryKind.CONVERT)
+            .count()
+            + 1
+        )
+        tx, created = _post_locked(
+            partnership=partnership,
+            accounts=accounts,
+            kind=EntryKind.CONVERT,
+            idempotency_key=f"convert:{partnership.pk}:{n}",
+            legs=[
+                (AccountName.POINTS, -threshold),
+                (AccountName.POINTS_ISSUED, threshold),
+                (AccountName.FREE_HIRES, 1),
+                (AccountName.FREE_HIRES_ISSUED, -1),
+            ],
+            memo=f"{threshold} points -> 1 free hire",
+            actor=actor,
+        )
+        if not created:  # cannot happen under the locks; never loop on it
+            raise RuntimeError(f"conversion {tx.idempotency_key} already posted")
+        posted.append(tx)
+        transaction.on_commit(lambda tx_id=tx.pk: free_hire_earned_notify(transaction_id=tx_id))
+    return posted
+
+
+@transaction.atomic
+def referral_qualify(*, referral: Referral, actor: Any = None) -> Referral:
+    """Mark the referral qualified and post +1 point (`qualify:<referral>`); when the points
+    balance reaches the partnership's `referrals_per_free_hire`, convert that many points to
+    one free hire in the same transaction (`convert:<partnership>:<n>`). Idempotent:
+    qualifying a qualified referral changes nothing.
+
+    Side effects: locks the referral and the partnership's point/free-hire accounts; updates
+    the referral's status, stage, qualified_at and qualification_count; ledger postings with
+    their audit rows; an audit row `referral.qualify`; after commit, a free-hire notification
+    to the company's HR for every conversion.
+    Raises ApplicationError for a duplicate, held or withdrawn referral.
+    """
+    from referrals.models import ReferralStatus
+
+    locked = _lock_referral(referral)
+    if locked.status == ReferralStatus.QUALIFIED:
+        return locked
+    refused = {
+        ReferralStatus.DUPLICATE: _("重複した紹介は有効にできません。"),
+        ReferralStatus.HELD: _("確認待ちの紹介は、確認が済むまで有効にできません。"),
+        ReferralStatus.WITHDRAWN: _("同意が撤回された紹介は有効にできません。"),
+    }
+    if locked.status in refused:
+        raise ApplicationError(refused[ReferralStatus(locked.status)], field="status")
+    partnership = locked.partnership
+    accounts = accounts_lock(partnership=partnership, names=POINT_AND_FREE_HIRE_ACCOUNTS)
+    n = locked.qualification_count + 1
+    _post_locked(
+        partnership=partnership,
+        accounts=accounts,
+        kind=EntryKind.QUALIFY,
+        idempotency_key=_qualify_key(locked.pk, n),
+        legs=[(AccountName.POINTS, 1), (AccountName.POINTS_ISSUED, -1)],
+        referral=locked,
+        actor=actor,
+    )
+    _convert_while_due(partnership=partnership, accounts=accounts, actor=actor)
+
+    locked.status = ReferralStatus.QUALIFIED
+    locked.qualification_count = n
+    locked.qualified_at = timezone.now()
+    if locked.stage in _QUALIFY_STAGE_ORDER[:2]:
+        locked.stage = "interviewed"
+    locked.save(update_fields=["status", "qualification_count", "qualified_at", "stage"])
+    audit_record(
+        actor=actor,
+        tenant=partnership.agency,
+        action="referral.qualify",
+        target=locked,
+        data={"n": n},
+    )
+    return locked
+
+
+@transaction.atomic
+def referral_disqualify(*, referral: Referral, reason: str, actor: Any = None) -> Referral:
+    """Mark the referral disqualified with a reason; if it was qualified, post -1 point
+    (`disqualify:<referral>:<n>`, n = the qualification being undone). The points balance may
+    go negative; a free hire already granted is not clawed back. Idempotent: disqualifying a
+    disqualified referral changes nothing.
+
+    Side effects: locks the referral and the point accounts; updates status,
+    disqualify_reason and disqualified_at; a ledger posting (if it was qualified) and audit
+    rows. Raises ApplicationError without a reason, or for a withdrawn referral.
+    """
+    from referrals.models import ReferralStatus
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("無効にする理由を入力してください。"), field="reason")
+    if len(reason) > 300:
+        raise ApplicationError(_("理由は300文字以内で入力してください。"), field="reason")
+    locked = _lock_referral(referral)
+    if locked.status == ReferralStatus.DISQUALIFIED:
+        return locked
+    if locked.status == ReferralStatus.WITHDRAWN:
+        raise ApplicationError(_("同意が撤回された紹介は変更できません。"), field="status")
+    partnership = locked.partnership
+    was_qualified = locked.status == ReferralStatus.QUALIFIED
+    if was_qualified:
+        accounts = accounts_lock(partnership=partnership, names=POINT_AND_FREE_HIRE_ACCOUNTS)
+        _post_locked(
+            partnership=partnership,
+            accounts=accounts,
+            kind=EntryKind.DISQUALIFY,
+            idempotency_key=f"disqualify:{locked.pk}:{locked.qualification_count}",
+            legs=[(AccountName.POINTS, -1), (AccountName.POINTS_ISSUED, 1)],
+            referral=locked,
+            memo=reason[:200],
+            actor=actor,
+        )
+    locked.status = ReferralStatus.DISQUALIFIED
+    locked.disqualify_reason = reason
+    locked.disqualified_at = timezone.now()
+    locked.save(update_fields=["status", "disqualify_reason", "disqualified_at"])
+    audit_record(
+        actor=actor,
+        tenant=partnership.agency,
+        action="referral.disqualify",
+        target=locked,
+        data={"reason": reason, "point_taken_back": was_qualified},
+    )
+    return locked
+
+
+# --- free hires: redemption and restoration -------------------------------------------------
+
+
+def _redeem_partnership(placement: Placement) -> Partnership:
+    """The partnership whose free hire a placement uses: the contract between the placement's
+    agency and the company it hired into (a free hire is used at the company itself)."""
+    from companies.models import Partnership as PartnershipModel
+    from companies.models import PartnershipStatus
+
+    if placement.hiring_company_id is None:
+        raise ApplicationError(
+            _("無料採用枠は、提携している採用企業への入社にのみ使えます。"), field="free_hire"
+        )
+    if (
+        placement.partnership_id is not None
+        and placement.partnership.company_id == placement.hiring_company_id
+        and placement.partnership.agency_id == placement.agency_id
+    ):
+        return placement.partnership
+    partnership = (
+        PartnershipModel.objects.unscoped()
+        .filter(agency_id=placement.agency_id, company_id=placement.hiring_company_id)
+        .exclude(status=PartnershipStatus.ENDED)
+        .first()
+    )
+    if partnership is None:
+        raise ApplicationError(
+            _("この採用企業とは提携がないため、無料採用枠を使えません。"), field="free_hire"
+        )
+    return partnership
+
+
+@transaction.atomic
+def free_hire_redeem(*, placement: Placement) -> LedgerTransaction:
+    """Consume one free hire of the partnership between the placement's agency and its hiring
+    company (`redeem:<placement>`). Idempotent: a placement redeems at most once.
+
+    Side effects: locks the free-hire accounts; a ledger posting with audit rows; after
+    commit, an in-app notice and email to the agency's members. Raises
+    ApplicationError(field="free_hire") when no free hire is available, so the balance can
+    never go below zero.
+    """
+    from credits.notifications import free_hire_redeemed_notify
+
+    key = f"redeem:{placement.pk}"
+    existing = LedgerTransaction.objects.unscoped().filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    partnership = _redeem_partnership(placement)
+    accounts = accounts_lock(
+        partnership=partnership,
+        names=[AccountName.FREE_HIRES, AccountName.FREE_HIRES_ISSUED],
+    )
+    existing = LedgerTransaction.objects.unscoped().filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    if accounts[AccountName.FREE_HIRES].balance < 1:
+        raise ApplicationError(
+            _("利用できる無料採用枠がありません。"),
+            field="free_hire",
+            extra={"free_hires_available": max(accounts[AccountName.FREE_HIRES].balance, 0)},
+        )
+    tx = ledger_post(
+        partnership=partnership,
+        kind=EntryKind.REDEEM,
+        idempotency_key=key,
+        legs=[(AccountName.FREE_HIRES, -1), (AccountName.FREE_HIRES_ISSUED, 1)],
+        placement=placement,
+        actor=getattr(placement, "created_by", None),
+    )
+    transaction.on_commit(lambda: free_hire_redeemed_notify(transaction_id=tx.pk))
+    return tx
+
+
+@transaction.atomic
+def free_hire_restore(*, placement: Placement) -> LedgerTransaction | None:
+    """Give back the free hire a placement redeemed, after an early leave inside the guarantee
+    period (`restore:<placement>`). Idempotent; returns None (and posts nothing) when the
+    placement redeemed no free hire or the leave came after the guarantee period.
+
+    Side effects: a ledger posting on the redeeming partnership's accounts, audit rows.
+    """
+    redeemed = (
+        LedgerTransaction.objects.unscoped()
+        .select_related("partnership__company", "partnership__agency")
+        .filter(idempotency_key=f"redeem:{placement.pk}")
+        .first()
+    )
+    if redeemed is None:
+        return None
+    left_on, ends_on = placement.left_on, placement.guarantee_ends_on
+    if left_on is not None and ends_on is not None and left_on > ends_on:
+        return None
+    return ledger_post(
+        partnership=redeemed.partnership,
+        kind=EntryKind.RESTORE,
+        idempotency_key=f"restore:{placement.pk}",
+        legs=[(AccountName.FREE_HIRES, 1), (AccountName.FREE_HIRES_ISSUED, -1)],
+        placement=placement,
+    )
