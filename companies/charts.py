@@ -182,8 +182,8 @@ def trend_svg(
 ) -> SafeString:
     """A line chart of monthly counts: a y axis with 4 gridlines, month labels, a legend in
     text, one marker with a tooltip per point and the last value written next to each line."""
-    width, height = 720, 320
-    left, right, top, bottom = 56, 96, 40, 44
+    width, height = 760, 320
+    left, right, top, bottom = 56, 150, 40, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     biggest = max([v for s in series for v in s.values] + [0])
     ceiling = _nice_ceiling(biggest)

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from companies.branding import MAX_LOGO_BYTES, LogoError, logo_normalise
@@ -146,6 +145,7 @@ class BrandingForm(forms.Form):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(
         label=_("表示言語"),
-        choices=[(code, name) for code, name in settings.LANGUAGES],
+        # Each language named in itself, as language pickers do.
+        choices=[("ja", "日本語"), ("en", "English")],
         widget=forms.RadioSelect,
     )
