@@ -27,14 +27,13 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.db import transaction
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.security.routes import Route, walk
-from tests.security.world import TAG, World, build_world
+from tests.security.world import TAG, World
 
 # --- the classification table ----------------------------------------------------------------
 
@@ -347,21 +346,6 @@ def nonexistent(value: Any) -> Any:
 
 def object_value(owned: Any, attr: str | None) -> Any:
     return getattr(owned.obj, attr) if attr else owned.pk
-
-
-# --- the module's world: built once, rolled back at the end ------------------------------------
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup: Any, django_db_blocker: Any) -> Any:
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield build_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 ALL_ROUTES = walk()
