@@ -126,6 +126,10 @@ def partnership_propose(
             _("%(agency)s とはすでに提携中、または提案中です。") % {"agency": agency.name},
             field="agency",
         )
+    if not agency_is_verified(agency):
+        raise ApplicationError(
+            _("許可番号が確認済みで有効期限内の紹介会社にだけ提案できます。"), field="agency"
+        )
     partnership = Partnership.objects.create(
         company=company,
         agency=agency,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from agencies.models import Agency
 from careerrelay.core.decorators import agency_required, company_required
 from careerrelay.core.errors import ApplicationError
 from careerrelay.core.memberships import invitations_for_email
@@ -69,9 +70,14 @@ def onboarding(request: HttpRequest) -> HttpResponse:
 def partners(request: HttpRequest) -> HttpResponse:
     company = request.tenant  # type: ignore[attr-defined]
     can_manage = role_at_least(request.tenant_role, "admin")  # type: ignore[attr-defined]
-    form = PartnershipProposeForm(
-        request.POST or None, agencies=agencies_open_for_proposal(company=company)
+    # Offer only agencies open for a proposal; on POST accept any agency so that the service
+    # answers a taken or unverified one with its clear message next to the field.
+    agencies = (
+        Agency.objects.all()
+        if request.method == "POST"
+        else agencies_open_for_proposal(company=company)
     )
+    form = PartnershipProposeForm(request.POST or None, agencies=agencies)
     status = 200
     if request.method == "POST":
         if not can_manage:

@@ -17,6 +17,11 @@ class TenantViewSetMixin:
         raise NotImplementedError
 
     def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            # OpenAPI schema generation has no tenant: describe the model, read nothing.
+            model = getattr(getattr(self.get_serializer_class(), "Meta", None), "model", None)  # type: ignore[attr-defined]
+            if model is not None:
+                return model._default_manager.none()
         return self.scoped_queryset(self.request.tenant)  # type: ignore[attr-defined]
 
     @property

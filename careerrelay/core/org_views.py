@@ -177,7 +177,8 @@ def api_keys(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
-        return render(request, "core/api_keys.html", _api_keys_context(request, form=form), 400)
+        context = _api_keys_context(request, form=form)
+        return render(request, "core/api_keys.html", context, status=400)
     key, plaintext = api_key_create(
         tenant=request.tenant,  # type: ignore[attr-defined]
         name=form.cleaned_data["name"],

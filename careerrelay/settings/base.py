@@ -220,6 +220,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status` or `kind` choice set: name each enum explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "PartnershipStatusEnum": "companies.models.PartnershipStatus",
+        "PlacementStatusEnum": "agencies.models.PlacementStatus",
+        "ReferralStatusEnum": "referrals.models.ReferralStatus",
+        "LinkKindEnum": "referrals.models.LinkKind",
+        "StatementKindEnum": "credits.models.StatementKind",
+        "EntryKindEnum": "credits.models.EntryKind",
+    },
 }
 
 # Content-Security-Policy: everything from our own origin, nothing inline but what we hash.

@@ -62,7 +62,10 @@ class CreditViewSet(TenantGenericViewSet):
         # The envelope of every list in the API, in one page: a tenant has few partnerships.
         return Response({"count": len(data), "next": None, "previous": None, "results": data})
 
-    @extend_schema(responses=CreditSummarySerializer)
+    @extend_schema(
+        responses=CreditSummarySerializer,
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+    )
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         return Response(CreditSummarySerializer(self._summary(pk)).data)
 
