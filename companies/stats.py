@@ -359,3 +359,10 @@ def referral_page(
     if status in ReferralStatus.values:
         qs = qs.filter(status=status)
     return Paginator(qs, REFERRALS_PER_PAGE).get_page(page)
+
+
+def link_totals(*, tenant: Company, link_id: int) -> Counts:
+    """All-time totals of one of the company's links (another company's link: zeros). One
+    query."""
+    row = DailyStat.objects.for_tenant(tenant).filter(link_id=link_id).aggregate(**_sums())
+    return Counts.from_row(row)

@@ -42,3 +42,26 @@ def percent(value: Any) -> str:
 @register.filter
 def num(value: Any) -> str:
     return number_format(int(value or 0), force_grouping=True)
+
+
+@register.inclusion_tag("companies/partials/link_funnel.html", takes_context=True)
+def link_funnel(context: dict[str, Any], link: Any) -> dict[str, Any]:
+    """The funnel of one referral link (all time, from the rollups), for the link pages."""
+    from companies import charts, stats
+
+    request = context.get("request")
+    tenant = getattr(request, "tenant", None)
+    counts = stats.link_totals(tenant=tenant, link_id=link.pk) if tenant else stats.Counts()
+    chart = charts.funnel_svg(
+        chart_id=f"link-funnel-{link.pk}",
+        title=_("このリンクのファネル（累計）"),
+        steps=[
+            (_("クリック（ユニーク）"), counts.unique_clicks),
+            (_("登録"), counts.registrations),
+            (_("有効紹介"), counts.qualified),
+            (_("入社"), counts.placed),
+        ],
+        rate_label=_("前段からの割合"),
+        empty_label=_("この期間のデータはまだありません"),
+    )
+    return {"counts": counts, "chart": chart}

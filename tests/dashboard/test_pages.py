@@ -206,3 +206,13 @@ def test_a_preset_period_ignores_leftover_dates(client_for, hr_user, activity):
     assert kpi(html, "registrations") == "12"
     start = tokyo_today() - dt.timedelta(days=29)
     assert f'value="{start}"' in html
+
+
+def test_a_link_page_shows_the_link_funnel(client_for, hr_user, activity):
+    html = client_for(hr_user).get(f"/app/links/{activity.pk}/").content.decode()
+    assert f'id="link-funnel-{activity.pk}"' in html
+    assert "有効紹介: 10（前段からの割合 83.3 %）" in html
+
+
+def test_another_company_link_page_is_404(client_for, other_hr_user, activity):
+    assert client_for(other_hr_user).get(f"/app/links/{activity.pk}/").status_code == 404
