@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("app/links/", include("referrals.hr_urls")),
     path("app/credits/", include("credits.urls")),
+    path("app/statements/", include("credits.statement_urls")),
     path("app/", include("companies.urls")),
     path("partner/partnerships/", include("companies.partner_urls")),
     path("partner/", include("careerrelay.core.partner_urls")),
