@@ -11,10 +11,10 @@ One `DailyStat` row per (link, day) holds:
 
 Every refresh recomputes whole (link, day) rows with GROUP BY queries and upserts them
 (`INSERT ... ON CONFLICT (link, day) DO UPDATE`), so running it twice changes nothing, and rows
-whose sources vanished are removed. Because referral statuses change long after registration,
-the periodic refresh recomputes the recent days in full plus every older cohort day whose
-referrals changed since the previous run (timestamps with an overlap, kept in the cache); a
-nightly rebuild recomputes the last 400 days in case the cache lost the watermark.
+whose sources vanished are removed. The periodic refresh recomputes only the (company, day) pairs
+touched since its previous run: days of new clicks and referrals (by id watermark) and the
+cohort days of referrals whose status changed (by timestamp), both with an overlap; the
+watermark lives in the cache. A nightly rebuild recomputes the last 400 days as a safety net.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Q,
     Sum,
@@ -51,8 +52,10 @@ from referrals.models import Click, ClickClass, DailyStat, Referral, ReferralSta
 TOKYO = ZoneInfo("Asia/Tokyo")
 RECENT_DAYS = 2
 REBUILD_DAYS = 400
-WATERMARK_KEY = "referrals:rollup:since"
+WATERMARK_KEY = "referrals:rollup:watermark"
 WATERMARK_OVERLAP = dt.timedelta(minutes=10)
+# Ids handed out before the previous refresh may commit after it: look back this many ids.
+ID_OVERLAP = 10_000
 _LOCK_ID = zlib.crc32(b"referrals.rollup")
 
 COUNTERS = (
@@ -279,10 +282,10 @@ def rollup_rebuild(
     )
 
 
-def _touched_cohorts(*, since: dt.datetime, before: dt.date) -> dict[int, set[dt.date]]:
-    """Registration days (per company) of referrals that changed since `since` and registered
-    before `before`: qualification, disqualification, attribution, verification, erasure or a
-    placement all move the counts of their cohort day."""
+def _touched_cohorts(*, since: dt.datetime) -> dict[int, set[dt.date]]:
+    """Registration days (per company) of referrals that changed since `since`: qualification,
+    disqualification, attribution, verification, erasure or a placement all move the counts of
+    their cohort day."""
     changed = (
         Q(qualified_at__gte=since)
         | Q(disqualified_at__gte=since)
@@ -300,7 +303,7 @@ def _touched_cohorts(*, since: dt.datetime, before: dt.date) -> dict[int, set[dt
     out: dict[int, set[dt.date]] = defaultdict(set)
     for company_id, day in (
         Referral.objects.unscoped()
-        .filter(changed, created_at__lt=day_start(before), link__isnull=False)
+        .filter(changed, link__isnull=False)
         .annotate(day=TruncDate("created_at", tzinfo=TOKYO))
         .values_list("company_id", "day")
         .distinct()
@@ -310,35 +313,79 @@ def _touched_cohorts(*, since: dt.datetime, before: dt.date) -> dict[int, set[dt
     return out
 
 
-def rollup_refresh(*, now: dt.datetime | None = None) -> RollupResult:
-    """The periodic refresh: the last RECENT_DAYS days of every company in full, plus the older
-    cohort days whose referrals changed since the previous refresh. Side effects: DailyStat rows
-    (see rollup_recompute) and the watermark in the cache."""
-    now = now or timezone.now()
+def _new_rows(model: Any, field: str, *, after: int, upto: int) -> dict[int, set[dt.date]]:
+    """(company, Tokyo day) of the rows with ids in (after, upto]: a primary-key range scan."""
+    out: dict[int, set[dt.date]] = defaultdict(set)
+    for company_id, day in (
+        model.objects.unscoped()
+        .filter(id__gt=after, id__lte=upto)
+        .annotate(day=TruncDate(field, tzinfo=TOKYO))
+        .values_list("company_id", "day")
+        .distinct()
+        .order_by()
+    ):
+        out[company_id].add(day)
+    return out
+
+
+def _load_state() -> dict[str, Any] | None:
     try:
-        watermark = cache.get(WATERMARK_KEY)
-    except Exception:  # without the cache, fall back to the last day
-        watermark = None
-    since = (
-        dt.datetime.fromisoformat(watermark) - WATERMARK_OVERLAP
-        if watermark
-        else now - dt.timedelta(days=1)
+        state = cache.get(WATERMARK_KEY)
+    except Exception:  # without the cache the refresh falls back to the recent days
+        return None
+    return (
+        state
+        if isinstance(state, dict) and {"since", "click_id", "referral_id"} <= set(state)
+        else None
     )
-    today = tokyo_today(now)
-    recent_first = today - dt.timedelta(days=RECENT_DAYS - 1)
-    total = rollup_recompute(days=[recent_first + dt.timedelta(days=n) for n in range(RECENT_DAYS)])
-    written, removed, days = total.rows_written, total.rows_removed, total.days
+
+
+def rollup_refresh(*, now: dt.datetime | None = None) -> RollupResult:
+    """The periodic refresh. Recomputes, per company, the Tokyo days touched since the previous
+    refresh: days of new clicks and new referrals (found by id above the watermark, with an
+    overlap for rows that committed late) and the cohort days of referrals whose status changed
+    (by timestamp, with an overlap). Without a watermark (first run, cache lost) it recomputes
+    the last RECENT_DAYS days of every company plus the changes of the last day.
+
+    Side effects: DailyStat rows (see rollup_recompute) and the watermark in the cache."""
+    now = now or timezone.now()
+    state = _load_state()
+    click_top = Click.objects.unscoped().aggregate(m=Max("id"))["m"] or 0
+    referral_top = Referral.objects.unscoped().aggregate(m=Max("id"))["m"] or 0
+    touched: dict[int, set[dt.date]] = defaultdict(set)
+    written = removed = days = 0
+    if state is None:
+        since = now - dt.timedelta(days=1)
+        today = tokyo_today(now)
+        result = rollup_recompute(days=[today - dt.timedelta(days=n) for n in range(RECENT_DAYS)])
+        written, removed, days = result.rows_written, result.rows_removed, result.days
+    else:
+        since = dt.datetime.fromisoformat(state["since"]) - WATERMARK_OVERLAP
+        for model, field, seen, top in (
+            (Click, "clicked_at", state["click_id"], click_top),
+            (Referral, "created_at", state["referral_id"], referral_top),
+        ):
+            for company_id, new_days in _new_rows(
+                model, field, after=max(int(seen) - ID_OVERLAP, 0), upto=top
+            ).items():
+                touched[company_id] |= new_days
+    for company_id, cohort_days in _touched_cohorts(since=since).items():
+        touched[company_id] |= cohort_days
     by_days: dict[frozenset[dt.date], list[int]] = defaultdict(list)
-    for company_id, cohort_days in _touched_cohorts(since=since, before=recent_first).items():
-        by_days[frozenset(cohort_days)].append(company_id)
-    for cohort_days, company_ids in by_days.items():
-        result = rollup_recompute(days=cohort_days, company_ids=company_ids)
+    for company_id, company_days in touched.items():
+        by_days[frozenset(company_days)].append(company_id)
+    for company_days, company_ids in by_days.items():
+        result = rollup_recompute(days=company_days, company_ids=company_ids)
         written += result.rows_written
         removed += result.rows_removed
         days += result.days
     # A lost watermark only widens the next refresh.
     with contextlib.suppress(Exception):
-        cache.set(WATERMARK_KEY, now.isoformat(), timeout=None)
+        cache.set(
+            WATERMARK_KEY,
+            {"since": now.isoformat(), "click_id": click_top, "referral_id": referral_top},
+            timeout=None,
+        )
     return RollupResult(written, removed, days)
 
 

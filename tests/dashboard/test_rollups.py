@@ -121,10 +121,17 @@ def test_refresh_updates_recent_days_and_older_cohorts_that_changed(partnership)
     link = make_link(partnership)
     old_day = _day(40)
     referral = add_referral(link, _at(old_day))
+    add_clicks(link, _at(_day(0)), human=1)
+    cache.delete(WATERMARK_KEY)
+    # Without a watermark: the recent days of every company.
+    rollup_refresh()
+    assert _row(link, tokyo_today()).unique_clicks == 1
+    assert not DailyStat.objects.unscoped().filter(day=old_day).exists()
     rollup_rebuild(days=60)
     assert _row(link, old_day).qualified == 0
 
-    cache.set(WATERMARK_KEY, timezone.now().isoformat(), timeout=None)
+    # A click drained late (clicked 5 days ago), new clicks, and an old cohort's qualification.
+    add_clicks(link, _at(_day(5)), human=4)
     add_clicks(link, timezone.now(), human=2)
     Referral.all_objects.filter(pk=referral.pk).update(
         status="qualified", qualified_at=timezone.now()
@@ -133,12 +140,32 @@ def test_refresh_updates_recent_days_and_older_cohorts_that_changed(partnership)
     result = rollup_refresh()
 
     assert _row(link, old_day).qualified == 1
-    assert _row(link, tokyo_today()).unique_clicks == 2
-    assert result.rows_written >= 2
-    # Nothing changed since: a second refresh writes the same figures.
+    assert _row(link, _day(5)).unique_clicks == 4
+    assert _row(link, tokyo_today()).unique_clicks == 3
+    assert result.rows_written >= 3
+    # Nothing changed since: a second refresh leaves the same figures.
     rollup_refresh()
     assert _row(link, old_day).qualified == 1
-    assert _row(link, tokyo_today()).unique_clicks == 2
+    assert _row(link, tokyo_today()).unique_clicks == 3
+
+
+def test_refresh_leaves_untouched_companies_alone(partnership, other_partnership, monkeypatch):
+    from referrals import rollups
+
+    # Without the look-back for late commits, only the new click's (company, day) is redone.
+    monkeypatch.setattr(rollups, "ID_OVERLAP", 0)
+    mine = make_link(partnership)
+    theirs = make_link(other_partnership)
+    add_clicks(mine, _at(_day(1)), human=1)
+    add_clicks(theirs, _at(_day(1)), human=1)
+    rollup_refresh()
+    add_clicks(mine, _at(_day(1)), human=1)
+
+    result = rollup_refresh()
+
+    assert result.rows_written == 1
+    assert _row(mine, _day(1)).unique_clicks == 2
+    assert _row(theirs, _day(1)).unique_clicks == 1
 
 
 @pytest.mark.worker
