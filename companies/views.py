@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency
@@ -134,9 +134,9 @@ def agency_partnerships(request: HttpRequest) -> HttpResponse:
 
 
 AGENCY_ACTIONS = {
-    "accept": (partnership_accept, _lazy("%(company)s との提携を承諾しました。")),
-    "decline": (partnership_decline, _lazy("%(company)s からの提案を辞退しました。")),
-    "end": (partnership_end, _lazy("%(company)s との提携を終了しました。")),
+    "accept": (partnership_accept, gettext_lazy("%(company)s との提携を承諾しました。")),
+    "decline": (partnership_decline, gettext_lazy("%(company)s からの提案を辞退しました。")),
+    "end": (partnership_end, gettext_lazy("%(company)s との提携を終了しました。")),
 }
 
 
