@@ -93,8 +93,7 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-@pytest.mark.parametrize("slug", HR_USERS)
-def test_home_numbers_agree_with_the_api_and_the_charts_render(browser, live_server, demo, slug):
+def _check_home(browser: Any, live_server: Any, slug: str) -> None:
     context, page = _sign_in(browser, live_server, slug)
     try:
         page.goto(f"/app/?{_wide_period()}")
@@ -142,7 +141,18 @@ def test_home_numbers_agree_with_the_api_and_the_charts_render(browser, live_ser
         context.close()
 
 
-def test_create_a_link_and_copy_its_snippet(browser, live_server, demo):
+def test_every_demo_hr_user_sees_home_numbers_that_agree_with_the_api(browser, live_server, demo):
+    """One seeding (a slow step) for the three users: the figures, the charts, the screenshots."""
+    for slug in HR_USERS:
+        _check_home(browser, live_server, slug)
+
+
+def test_create_a_link_copy_its_snippet_and_switch_to_english(browser, live_server, demo):
+    _create_link_and_copy(browser, live_server)
+    _english_switch(browser, live_server)
+
+
+def _create_link_and_copy(browser: Any, live_server: Any) -> None:
     context, page = _sign_in(browser, live_server, "maker-b")
     try:
         page.goto("/app/links/")
@@ -168,7 +178,7 @@ def test_create_a_link_and_copy_its_snippet(browser, live_server, demo):
         context.close()
 
 
-def test_the_english_switch(browser, live_server, demo):
+def _english_switch(browser: Any, live_server: Any) -> None:
     context, page = _sign_in(browser, live_server, "maker-b")
     try:
         assert page.locator("html").get_attribute("lang") == "ja"
@@ -177,7 +187,7 @@ def test_the_english_switch(browser, live_server, demo):
         page.wait_for_function("document.documentElement.lang === 'en'")
         assert page.locator("h1").first.inner_text() == "Dashboard"
         assert "Referral funnel" in page.inner_text("main")
-        assert page.locator("#funnel-chart-title").inner_text().startswith("Referral funnel")
+        assert page.locator("#funnel-chart-title").text_content().startswith("Referral funnel")
         _shot(page, "hr-maker-b-home-en")
         page.goto("/app/?start=2999-01-01&end=2999-01-02")
         assert "The start date cannot be in the future." in page.inner_text("main")
