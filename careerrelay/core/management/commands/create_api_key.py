@@ -21,6 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         slug = options["org"].strip()
+        if "\x00" in slug or len(slug) > 60:
+            # A NUL byte would reach PostgreSQL as a DataError; no slug is that long.
+            raise CommandError(f"No company or agency with the slug {slug!r}.")
         tenant = (
             Company.objects.filter(slug=slug).first() or Agency.objects.filter(slug=slug).first()
         )
