@@ -46,6 +46,18 @@ class LedgerImbalanceError(ValueError):
     """The legs of a posting do not sum to zero per unit (a programming error)."""
 
 
+def _actor(actor: Any) -> tuple[Any, dict[str, str]]:
+    """(a User for the audit row's actor, extra audit data). An API-key principal is not a
+    User: the row names the key's prefix instead."""
+    from django.contrib.auth import get_user_model
+
+    if isinstance(actor, get_user_model()):
+        return actor, {}
+    key = getattr(actor, "key", None)
+    prefix = getattr(key, "prefix", "")
+    return None, ({"api_key": prefix} if prefix else {})
+
+
 # --- accounts -------------------------------------------------------------------------------
 
 
@@ -222,8 +234,9 @@ def _post_locked(
     # Safe to write the computed values: we hold the rows' locks, read after acquiring them.
     LedgerAccount.all_objects.bulk_update(changed, ["balance"])
     # One audit row for each side, in one insert.
-    data = {"kind": kind, "idempotency_key": idempotency_key, "legs": dict(legs)}
-    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    user, via = _actor(actor)
+    data = {"kind": kind, "idempotency_key": idempotency_key, "legs": dict(legs), **via}
+    actor_id = user.pk if user is not None else None
     AuditEvent.objects.bulk_create(
         [
             AuditEvent(
@@ -374,8 +387,24 @@ def referral_qualify(*, referral: Referral, actor: Any = None) -> Referral:
     if locked.status in refused:
         raise ApplicationError(refused[ReferralStatus(locked.status)], field="status")
     partnership = locked.partnership
-    accounts = accounts_lock(partnership=partnership, names=POINT_AND_FREE_HIRE_ACCOUNTS)
     n = locked.qualification_count + 1
+    # The referral's own writes come first: the account locks below serialise every
+    # qualification of the partnership, so they are held for as short a time as possible.
+    locked.status = ReferralStatus.QUALIFIED
+    locked.qualification_count = n
+    locked.qualified_at = timezone.now()
+    if locked.stage in _QUALIFY_STAGE_ORDER[:2]:
+        locked.stage = "interviewed"
+    locked.save(update_fields=["status", "qualification_count", "qualified_at", "stage"])
+    user, via = _actor(actor)
+    audit_record(
+        actor=user,
+        tenant=partnership.agency,
+        action="referral.qualify",
+        target=locked,
+        data={"n": n, **via},
+    )
+    accounts = accounts_lock(partnership=partnership, names=POINT_AND_FREE_HIRE_ACCOUNTS)
     _post_locked(
         partnership=partnership,
         accounts=accounts,
@@ -386,20 +415,6 @@ def referral_qualify(*, referral: Referral, actor: Any = None) -> Referral:
         actor=actor,
     )
     _convert_while_due(partnership=partnership, accounts=accounts, actor=actor)
-
-    locked.status = ReferralStatus.QUALIFIED
-    locked.qualification_count = n
-    locked.qualified_at = timezone.now()
-    if locked.stage in _QUALIFY_STAGE_ORDER[:2]:
-        locked.stage = "interviewed"
-    locked.save(update_fields=["status", "qualification_count", "qualified_at", "stage"])
-    audit_record(
-        actor=actor,
-        tenant=partnership.agency,
-        action="referral.qualify",
-        target=locked,
-        data={"n": n},
-    )
     return locked
 
 
@@ -428,6 +443,18 @@ def referral_disqualify(*, referral: Referral, reason: str, actor: Any = None) -
         raise ApplicationError(_("同意が撤回された紹介は変更できません。"), field="status")
     partnership = locked.partnership
     was_qualified = locked.status == ReferralStatus.QUALIFIED
+    locked.status = ReferralStatus.DISQUALIFIED
+    locked.disqualify_reason = reason
+    locked.disqualified_at = timezone.now()
+    locked.save(update_fields=["status", "disqualify_reason", "disqualified_at"])
+    user, via = _actor(actor)
+    audit_record(
+        actor=user,
+        tenant=partnership.agency,
+        action="referral.disqualify",
+        target=locked,
+        data={"reason": reason, "point_taken_back": was_qualified, **via},
+    )
     if was_qualified:
         accounts = accounts_lock(partnership=partnership, names=POINT_AND_FREE_HIRE_ACCOUNTS)
         _post_locked(
@@ -440,17 +467,6 @@ def referral_disqualify(*, referral: Referral, reason: str, actor: Any = None) -
             memo=reason[:200],
             actor=actor,
         )
-    locked.status = ReferralStatus.DISQUALIFIED
-    locked.disqualify_reason = reason
-    locked.disqualified_at = timezone.now()
-    locked.save(update_fields=["status", "disqualify_reason", "disqualified_at"])
-    audit_record(
-        actor=actor,
-        tenant=partnership.agency,
-        action="referral.disqualify",
-        target=locked,
-        data={"reason": reason, "point_taken_back": was_qualified},
-    )
     return locked
 
 
