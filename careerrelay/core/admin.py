@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -46,7 +47,7 @@ def audit_csv_rows(events: Iterable[AuditEvent]) -> Iterator[str]:
         org = event.company or event.agency
         yield writer.writerow(
             [
-                event.created_at.astimezone(timezone.UTC).isoformat(),
+                event.created_at.astimezone(dt.UTC).isoformat(),
                 event.action,
                 event.actor.email if event.actor else "",
                 "company" if event.company_id else ("agency" if event.agency_id else ""),
