@@ -13,6 +13,7 @@ from careerrelay.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("after-login/", core_views.after_login, name="after_login"),
+    path("healthz/", core_views.healthz, name="healthz"),
     path("org/switch/", core_views.switch_organisation, name="org_switch"),
     path("invitations/<str:token>/", core_views.invitation_accept, name="invitation_accept"),
     path("i18n/", include("django.conf.urls.i18n")),

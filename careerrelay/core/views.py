@@ -6,7 +6,9 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -74,3 +76,22 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         "next": quote(request.path),
     }
     return render(request, "core/invitation.html", context, status=400 if error else 200)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness for load balancers and compose: the database must answer.
+    Redis is reported but not required (pages and sessions work without it)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except DatabaseError:
+        database = "down"
+    try:
+        cache.set("healthz", "1", timeout=5)
+        redis = "ok" if cache.get("healthz") == "1" else "down"
+    except Exception:  # any cache failure means "down" here
+        redis = "down"
+    status = 200 if database == "ok" else 503
+    body = {"status": "ok" if status == 200 else "down", "database": database, "cache": redis}
+    return JsonResponse(body, status=status)
