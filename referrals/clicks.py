@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 PENDING_KEY = "cr:clicks:pending"
 PROCESSING_KEY = "cr:clicks:processing"
 LOCK_KEY = "cr:clicks:drain-lock"
-LOCK_SECONDS = 20
+LOCK_SECONDS = 10
 BATCH_SIZE = 1000
 # A single drain run stops after this long; the next beat continues (bounded, lock-safe work).
 RUN_SECONDS = 4.0

@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
 _NON_DIGITS = re.compile(r"\D+")
-_DASHES = str.maketrans({"ー": "-", "−": "-", "‐": "-", "―": "-", "–": "-", "—": "-"})
+_DASHES = str.maketrans({"−": "-", "‐": "-", "―": "-", "–": "-", "—": "-"})
 
 
 @lru_cache(maxsize=4)
@@ -48,7 +48,7 @@ def decrypt(token: str) -> str:
 
 
 def fold(value: str) -> str:
-    """Full-width to half-width (NFKC), long dashes to '-', trimmed."""
+    """Full-width to half-width (NFKC), dash look-alikes to "-" (not the katakana ー), trimmed."""
     return unicodedata.normalize("NFKC", value or "").translate(_DASHES).strip()
 
 

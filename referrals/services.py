@@ -45,6 +45,13 @@ MAGIC_MAX_AGE = 365 * 24 * 3600
 UNIQUE_WINDOW_SECONDS = 3600
 
 
+def _user(actor: Any) -> Any:
+    """The acting User, or None (anonymous, or an API key acting for its organisation)."""
+    from django.contrib.auth import get_user_model
+
+    return actor if isinstance(actor, get_user_model()) else None
+
+
 def closed_reason_message(reason: str) -> str:
     return {
         "partnership": _("この企業と紹介会社の提携は現在有効ではありません。"),
@@ -138,10 +145,10 @@ def link_create(
         candidate_email_enc=pii.encrypt(email_norm),
         candidate_email_hash=pii.keyed_hash("email", email_norm),
         expires_at=expires_at,
-        created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+        created_by=_user(created_by),
     )
     audit_record(
-        actor=created_by,
+        actor=_user(created_by),
         tenant=partnership.company,
         action="link.created",
         target=link,
@@ -175,7 +182,11 @@ def link_update(
             setattr(link, name, value)
         link.save(update_fields=list(changes))
         audit_record(
-            actor=actor, tenant=link.company, action="link.updated", target=link, data=changes
+            actor=_user(actor),
+            tenant=link.company,
+            action="link.updated",
+            target=link,
+            data=changes,
         )
         token = link.token
         transaction.on_commit(lambda: selectors.landing_link_forget(token))
@@ -246,7 +257,7 @@ def links_bulk_create(
             candidate_name_enc=pii.encrypt(row.name),
             candidate_email_enc=pii.encrypt(row.email),
             candidate_email_hash=h,
-            created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+            created_by=_user(created_by),
         )
     created = ReferralLink.objects.bulk_create(list(to_create.values()))
     by_hash = {**existing, **{link.candidate_email_hash: link for link in created}}
@@ -259,10 +270,10 @@ def links_bulk_create(
         link_ids=[by_hash[hashes[row.email]].pk for row in parsed.rows],
         created_count=len(created),
         existing_count=existing_count,
-        created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+        created_by=_user(created_by),
     )
     audit_record(
-        actor=created_by,
+        actor=_user(created_by),
         tenant=company,
         action="link.bulk_created",
         target=batch,
@@ -352,7 +363,7 @@ def clicks_ingest(events: list[ClickEvent]) -> int:
         Click.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     waiting = list(
         Referral.objects.unscoped()
-        .filter(click_uid__in=uids, click__isnull=True, attributed_at__isnull=True)
+        .filter(click_uid__in=uids, click__isnull=True)
         .values_list("pk", flat=True)
     )
     for referral_id in waiting:
@@ -427,6 +438,7 @@ def candidate_register(
     ip: str = "",
     click_uid: str | None = None,
     language: str = "ja",
+    notify: bool = True,
 ) -> Registration:
     """Register a candidate through a link, with the agency of the link's partnership.
 
@@ -436,7 +448,8 @@ def candidate_register(
     and writes nothing. Per agency a candidate counts for the first company within
     ATTRIBUTION_WINDOW_DAYS; later referrals are kept as `duplicate`. Fraud checks may hold it.
     Side effects: Candidate (created or refreshed), Referral, Consent receipt, audit row; on
-    commit the verification email and the click attribution tasks are enqueued."""
+    commit the verification email and the click attribution tasks are enqueued (unless
+    `notify=False`, used by the demo data that writes its own history)."""
     if not (consent_privacy and consent_third_party):
         raise ApplicationError(_("同意が必要です。"), field="consent_third_party")
     link = (
@@ -562,7 +575,8 @@ def candidate_register(
     from referrals import tasks
 
     referral_id, candidate_id = referral.pk, candidate.pk
-    transaction.on_commit(lambda: tasks.enqueue_after_registration(referral_id, candidate_id))
+    if notify:
+        transaction.on_commit(lambda: tasks.enqueue_after_registration(referral_id, candidate_id))
     return Registration(referral=referral, candidate=candidate, created=True)
 
 
@@ -650,13 +664,15 @@ def candidate_erase(*, candidate: Candidate) -> Candidate:
 def referral_attribute(*, referral_id: int) -> bool:
     """Attribute a referral to the click in its cookie (same link): the click, the seconds from
     click to registration, attributed_at. True when done (also when there is no click to wait
-    for); False while the click is not drained yet."""
+    for); False while the click is not drained yet. A referral given up on (link only) still
+    gets its click if the click arrives later (the drain calls this for waiting referrals)."""
     referral = Referral.objects.unscoped().select_for_update().filter(pk=referral_id).first()
-    if referral is None or referral.attributed_at is not None:
+    if referral is None or referral.click_id is not None:
         return True
     if referral.click_uid is None:
-        referral.attributed_at = timezone.now()
-        referral.save(update_fields=["attributed_at"])
+        if referral.attributed_at is None:
+            referral.attributed_at = timezone.now()
+            referral.save(update_fields=["attributed_at"])
         return True
     click = selectors.click_for_uid(company_id=referral.company_id, uid=referral.click_uid)
     if click is None:

@@ -1,0 +1,160 @@
+"""The landing page /r/<token>/: 200 / 404 / 410 / closed, cheap GET (no database, one Redis
+write), the click cookie, escaping, and nothing forbidden or money-like on the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.utils import timezone
+
+from companies.models import PartnershipStatus
+from referrals import clicks, selectors
+from referrals.models import Click, Referral, ReferralLink
+from tests.referrals.conftest import form_data
+
+PHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
+)
+
+
+def queued() -> list[dict]:
+    conn = clicks.client()
+    return [json.loads(raw) for raw in conn.lrange(clicks.PENDING_KEY, 0, -1)]
+
+
+def test_landing_shows_company_agency_fields_and_consents(client, link, company, agency) -> None:
+    company.landing_message = "ご応募ありがとうございました。\n<script>alert('x')</script>"
+    company.save()
+    selectors.landing_link_forget(link.token)
+    r = client.get(f"/r/{link.token}/", HTTP_USER_AGENT=PHONE_UA)
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert company.name in page
+    assert agency.name in page
+    assert agency.license_number in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "<script>alert" not in page
+    for name in ("name", "email", "phone", "desired_role", "prefecture"):
+        assert f'name="{name}"' in page
+    assert 'name="consent_privacy"' in page
+    assert 'name="consent_third_party"' in page
+    assert 'name="website"' in page  # honeypot
+    assert "csrfmiddlewaretoken" in page
+    assert page.count("<option") == 48  # 47 prefectures + the prompt
+    assert "2026-11-01" in page  # privacy notice version
+    assert "ご登録後の流れ" in page
+    assert "<script" not in page  # works without JavaScript
+    for forbidden in ("本籍", "出生地", "宗教", "信条", "労働組合", "支持政党"):
+        assert forbidden not in page
+    for money in ("プレゼント", "ギフト", "謝礼", "キャッシュバック", "Amazon", "円分", "ポイント"):
+        assert money not in page
+
+
+def test_landing_get_touches_no_table_and_queues_one_click(
+    client, link, django_assert_num_queries
+) -> None:
+    client.get(f"/r/{link.token}/", HTTP_USER_AGENT=PHONE_UA)  # warms the link cache
+    with django_assert_num_queries(0):
+        r = client.get(f"/r/{link.token}/", HTTP_USER_AGENT=PHONE_UA, REMOTE_ADDR="203.0.113.9")
+    assert r.status_code == 200
+    events = queued()
+    assert len(events) == 2
+    event = events[-1]
+    assert event["l"] == link.pk
+    assert (event["c"], event["a"]) == (link.company_id, link.agency_id)
+    assert event["k"] == "human"
+    assert len(event["v"]) == 32
+    assert Click.all_objects.count() == 0  # drained later, not on the request
+    cookie = r.cookies[clicks.COOKIE_NAME]
+    assert cookie.value == event["u"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie["path"] == "/r/"
+
+
+def test_shared_cache_serves_other_processes(client, link, django_assert_num_queries) -> None:
+    client.get(f"/r/{link.token}/")
+    selectors.clear_local_cache()  # as in a fresh worker process: only the Django cache is warm
+    with django_assert_num_queries(0):
+        assert client.get(f"/r/{link.token}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "token", ["A" * 22, "short", "x" * 40, "bad%20token!!!!!!!!!!!", "..%2F..%2Fetc%2Fpasswd"]
+)
+def test_unknown_or_malformed_token_is_404(client, link, token) -> None:
+    assert client.get(f"/r/{token}/").status_code == 404
+    assert client.post(f"/r/{token}/", form_data()).status_code == 404
+    assert queued() == []
+    assert Referral.all_objects.count() == 0
+
+
+def test_deactivated_link_is_410_with_agency_contact(client, link, agency) -> None:
+    ReferralLink.all_objects.filter(pk=link.pk).update(is_active=False)
+    r = client.get(f"/r/{link.token}/")
+    assert r.status_code == 410
+    page = r.content.decode()
+    assert agency.name in page
+    assert agency.contact_email in page
+    assert 'name="email"' not in page
+    assert client.post(f"/r/{link.token}/", form_data()).status_code == 410
+    assert Referral.all_objects.count() == 0
+
+
+def test_expired_link_is_410(client, partnership) -> None:
+    from referrals import services
+
+    link, _ = services.link_create(
+        partnership=partnership,
+        label="期限付き",
+        expires_at=timezone.now() + dt.timedelta(seconds=30),
+    )
+    ReferralLink.all_objects.filter(pk=link.pk).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert client.get(f"/r/{link.token}/").status_code == 410
+
+
+@pytest.mark.parametrize("problem", ["partnership", "unverified", "expired"])
+def test_closed_registration_says_why_and_takes_nothing(
+    client, link, partnership, agency, problem
+) -> None:
+    if problem == "partnership":
+        partnership.status = PartnershipStatus.ENDED
+        partnership.save()
+        reason = "提携は現在有効ではありません"
+    elif problem == "unverified":
+        agency.license_verified_at = None
+        agency.save()
+        reason = "許可が確認されていません"
+    else:
+        agency.license_expires_on = timezone.localdate() - dt.timedelta(days=1)
+        agency.save()
+        reason = "有効期限が切れています"
+    r = client.get(f"/r/{link.token}/")
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert "受け付けていません" in page
+    assert reason in page
+    assert 'name="email"' not in page
+    r = client.post(f"/r/{link.token}/", form_data())
+    assert r.status_code == 409
+    assert Referral.all_objects.count() == 0
+
+
+def test_closing_is_enforced_even_while_the_page_cache_is_warm(client, link, partnership) -> None:
+    client.get(f"/r/{link.token}/")  # cached as open
+    partnership.status = PartnershipStatus.ENDED
+    partnership.save()
+    r = client.post(f"/r/{link.token}/", form_data())
+    assert r.status_code == 409
+    assert Referral.all_objects.count() == 0
+
+
+def test_english_switch(client, link) -> None:
+    r = client.get(f"/r/{link.token}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 200
+    assert 'lang="en"' in r.content.decode()
