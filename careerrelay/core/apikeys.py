@@ -109,6 +109,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         django_request = request._request
         django_request.tenant = key.organisation
         django_request.tenant_role = "admin"
+        # The database's tenant context (row-level security; a no-op unless enforcing).
+        from careerrelay.core import rls
+
+        rls.activate(key.organisation)
         return ApiKeyPrincipal(key), key
 
     def authenticate_header(self, request: Any) -> str:

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "careerrelay.core.tenancy.TenantMiddleware",
+    "careerrelay.core.rls.RlsTenantMiddleware",
 ]
 
 ROOT_URLCONF = "careerrelay.urls"
@@ -86,6 +87,17 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# Row-level security (careerrelay/core/rls.py): "bypass" (default) keeps the policies open for
+# every connection; "enforce" starts connections without bypass, as DATABASE_APP_ROLE if set
+# (a role that is neither owner nor superuser). Run migrations as the owner.
+DATABASE_RLS = env("DATABASE_RLS", default="bypass")
+DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="")
+if USING_POSTGRES:
+    _startup = [] if DATABASE_RLS == "enforce" else ["-c app.bypass=on"]
+    if DATABASE_APP_ROLE:
+        _startup.append(f"-c role={DATABASE_APP_ROLE}")
+    if _startup:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(_startup)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: cache and Celery broker when REDIS_URL is set; local memory and eager tasks otherwise.
