@@ -38,7 +38,6 @@ class CreditViewSet(TenantGenericViewSet):
     """Balances per partnership of the signed-in organisation."""
 
     serializer_class = CreditSummarySerializer
-    pagination_class = None
 
     def scoped_queryset(self, tenant: Any) -> QuerySet:
         return selectors.partnerships_for(tenant=tenant)
@@ -55,12 +54,10 @@ class CreditViewSet(TenantGenericViewSet):
             raise Http404
         return rows[0]
 
-    @extend_schema(responses=CreditSummarySerializer(many=True))
     def list(self, request: Request) -> Response:
         rows = selectors.credit_summaries(tenant=self.tenant)
-        data = CreditSummarySerializer(rows, many=True).data
-        # The envelope of every list in the API, in one page: a tenant has few partnerships.
-        return Response({"count": len(data), "next": None, "previous": None, "results": data})
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(CreditSummarySerializer(page, many=True).data)
 
     @extend_schema(
         responses=CreditSummarySerializer,
