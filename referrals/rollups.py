@@ -39,6 +39,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Max,
+    Min,
     OuterRef,
     Q,
     Sum,
@@ -272,11 +273,26 @@ def rollup_recompute(
 def rollup_rebuild(
     *,
     company_ids: Iterable[int] | None = None,
-    days: int = REBUILD_DAYS,
+    days: int | None = REBUILD_DAYS,
     now: dt.datetime | None = None,
 ) -> RollupResult:
-    """Recompute the last `days` Tokyo days (default 400) for the given companies or all."""
+    """Recompute the last `days` Tokyo days (default 400) for the given companies or all;
+    `days=None` recomputes the whole history (from the earliest click or referral)."""
     today = tokyo_today(now)
+    if days is None:
+        ids = None if company_ids is None else list(company_ids)
+        earliest = []
+        for model, field in ((Click, "clicked_at"), (Referral, "created_at")):
+            qs = model.objects.unscoped()
+            if ids is not None:
+                qs = qs.filter(company_id__in=ids)
+            first = qs.aggregate(m=Min(field))["m"]
+            if first is not None:
+                earliest.append(first.astimezone(TOKYO).date())
+        if not earliest:
+            return RollupResult(0, 0, 0)
+        days = (today - min(earliest)).days + 1
+        company_ids = ids
     return rollup_recompute(
         days=[today - dt.timedelta(days=n) for n in range(days)], company_ids=company_ids
     )
@@ -400,8 +416,8 @@ def rollup_rebuild_task() -> int:
 
 
 def seed(ctx: dict[str, Any]) -> None:
-    """`seed_demo` step, run last: roll up the clicks and referrals the other steps wrote."""
-    result = rollup_rebuild()
+    """`seed_demo` step, run last: roll up all the clicks and referrals the other steps wrote."""
+    result = rollup_rebuild(days=None)
     stdout = ctx.get("stdout")
     if stdout is not None:
         stdout.write(f"Rollups: {result.rows_written} daily rows")

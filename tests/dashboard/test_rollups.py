@@ -185,3 +185,18 @@ def test_the_celery_task_refreshes_rollups_on_a_real_worker(live_worker, partner
         time.sleep(0.2)
     assert row is not None, "the worker did not write the rollup"
     assert (row.clicks, row.unique_clicks, row.filtered_clicks) == (5, 3, 2)
+
+
+def test_a_full_rebuild_reaches_back_to_the_earliest_activity(partnership):
+    link = make_link(partnership)
+    add_referral(link, _at(_day(900)), verified=True)
+    add_clicks(link, _at(_day(1000)), human=2)
+
+    rollup_rebuild()
+    assert not DailyStat.objects.unscoped().filter(day__lt=_day(400)).exists()
+
+    result = rollup_rebuild(days=None)
+
+    assert result.days == 1001
+    assert _row(link, _day(900)).registrations == 1
+    assert _row(link, _day(1000)).unique_clicks == 2
