@@ -298,9 +298,12 @@ def trend_svg(
     )
 
 
-def trend_series(names_and_values: Sequence[tuple[str, Sequence[int]]]) -> list[Series]:
-    """Give each series its colour, dash pattern and marker in a fixed order."""
+def trend_series(
+    names_and_values: Sequence[tuple[str, Sequence[int]]], *, offset: int = 0
+) -> list[Series]:
+    """Give each series its colour, dash pattern and marker in a fixed order (from `offset`, so a
+    measure keeps its style across charts)."""
     return [
         Series(name=name, values=list(values), colour=c, dash=d, marker=m)
-        for (name, values), (c, d, m) in zip(names_and_values, TREND_STYLES, strict=False)
+        for (name, values), (c, d, m) in zip(names_and_values, TREND_STYLES[offset:], strict=False)
     ]

@@ -90,11 +90,23 @@ def home(request: HttpRequest) -> HttpResponse:
             title=_("月別の推移（%(start)s〜%(end)s）")
             % {"start": period.start, "end": period.end},
             months=months,
+            # Clicks outnumber registrations many times over: they get their own chart, so
+            # the referral lines keep a readable scale.
             series=charts.trend_series(
                 [
                     (label, [getattr(row.counts, key) for row in trend])
-                    for key, label in _trend_columns()
-                ]
+                    for key, label in _trend_columns()[1:]
+                ],
+                offset=1,
+            ),
+            empty_label=_("この期間のデータはまだありません"),
+        ),
+        "clicks_chart": charts.trend_svg(
+            chart_id="clicks-chart",
+            title=_("月別のクリック数（ユニーク）"),
+            months=months,
+            series=charts.trend_series(
+                [(_("クリック"), [row.counts.unique_clicks for row in trend])]
             ),
             empty_label=_("この期間のデータはまだありません"),
         ),
