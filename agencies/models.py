@@ -124,7 +124,7 @@ class Placement(TenantOwned):
     waived_fee_jpy = models.PositiveBigIntegerField(default=0)
     # Settlement bookkeeping, written in the same transaction as the ledger postings.
     rebate_jpy = models.BigIntegerField(default=0)
-    rebate_period = models.CharField(max_length=7, blank=True, db_index=True)
+    rebate_period = models.CharField(max_length=7, blank=True)
     adjustment_pending = models.BooleanField(default=False)
     adjustment_jpy = models.BigIntegerField(default=0)
     adjustment_period = models.CharField(max_length=7, blank=True)
@@ -143,6 +143,17 @@ class Placement(TenantOwned):
         indexes: ClassVar = [
             models.Index(fields=["guarantee_ends_on"], name="placement_guarantee_idx"),
             models.Index(fields=["agency", "created_at"], name="placement_agency_created_idx"),
+            # Settlement scans only what no settlement has taken yet.
+            models.Index(
+                fields=["guarantee_ends_on"],
+                condition=models.Q(rebate_period=""),
+                name="placement_unsettled_idx",
+            ),
+            models.Index(
+                fields=["id"],
+                condition=models.Q(adjustment_pending=True),
+                name="placement_adjust_pending_idx",
+            ),
         ]
         verbose_name = _("成約")
         verbose_name_plural = _("成約")

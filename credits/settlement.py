@@ -1,8 +1,9 @@
 """Monthly rebate settlement (還元の月次精算).
 
 `settle_period(period="YYYY-MM")` posts, for every placement whose guarantee period ended in the
-month, the rebate floor(net fee × partnership rebate rate) to the referring company
-(REBATE_JPY +, the agency's REBATE_OWED −) under the key `rebate:<placement>`, and negative
+month (and any reported so late that an earlier settlement could not take it), the rebate
+floor(net fee × partnership rebate rate) to the referring company (REBATE_JPY +, the agency's
+REBATE_OWED −) under the key `rebate:<placement>`, and negative
 adjustments `refund_adjust:<placement>` for refunds reported after their rebate was settled.
 
 Exactly once, whoever triggers it and however often:
@@ -12,9 +13,11 @@ Exactly once, whoever triggers it and however often:
   unsettled; the placement's `rebate_period` marker commits with its ledger postings;
 - a crashed worker leaves committed chunks behind and the next run continues after them.
 
-Postings are written set-based (bulk inserts, one balance update per account per chunk) with
-the same shape `credits.services.ledger_post` writes: one transaction per placement, entry keys
-`<tx key>:<account>`, cached balances updated under row locks.
+Postings are written set-based with the same shape `credits.services.ledger_post` writes: one
+transaction per placement, entry keys `<tx key>:<account>`, cached balances updated under row
+locks. On PostgreSQL a chunk is a handful of statements over arrays (`unnest`); elsewhere (the
+embedded SQLite demo) the ORM writes the same rows with bulk inserts. The audit trail is one
+`settlement.done` row per run (the ledger rows themselves name their cause).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -140,23 +143,14 @@ def _rebate_accounts_locked(
     return accounts
 
 
-def _post_rebates_bulk(*, period: str, postings: list[tuple[dict[str, Any], int]]) -> set[int]:
-    """Write one REBATE transaction (two entries) per (placement row, amount), skipping any
-    whose key already exists. Returns the placement ids posted now or before."""
-    keys = {rebate_key(row["pk"]): row for row, _ in postings}
-    existing = set(
-        LedgerTransaction.objects.unscoped()
-        .filter(idempotency_key__in=list(keys))
-        .values_list("idempotency_key", flat=True)
-    )
-    todo = [(row, amount) for row, amount in postings if rebate_key(row["pk"]) not in existing]
-    done = {keys[key]["pk"] for key in existing}
-    if not todo:
-        return done
-    partnerships = {
-        row["partnership_id"]: (row["partnership__company_id"], row["agency_id"]) for row, _ in todo
-    }
-    accounts = _rebate_accounts_locked(partnerships)
+def _post_rebates_orm(
+    *,
+    period: str,
+    postings: list[tuple[dict[str, Any], int]],
+    accounts: dict[tuple[int, str], LedgerAccount],
+) -> None:
+    """One REBATE transaction with two entries per (placement row, amount), via the ORM (the
+    embedded SQLite demo; PostgreSQL uses `_post_rebates_sql`, which writes the same rows)."""
     memo = _("%(period)s 精算分の手数料還元") % {"period": period}
     txs = LedgerTransaction.objects.bulk_create(
         [
@@ -171,19 +165,16 @@ def _post_rebates_bulk(*, period: str, postings: list[tuple[dict[str, Any], int]
                 period=period,
                 memo=memo,
             )
-            for row, _ in todo
+            for row, _ in postings
         ]
     )
     entries: list[LedgerEntry] = []
-    deltas: dict[int, int] = defaultdict(int)
-    for tx, (row, amount) in zip(txs, todo, strict=True):
+    for tx, (row, amount) in zip(txs, postings, strict=True):
         for name, signed in ((AccountName.REBATE_JPY, amount), (AccountName.REBATE_OWED, -amount)):
-            account = accounts[(row["partnership_id"], name)]
-            deltas[account.pk] += signed
             entries.append(
                 LedgerEntry(
                     transaction_id=tx.pk,
-                    account_id=account.pk,
+                    account_id=accounts[(row["partnership_id"], name)].pk,
                     partnership_id=row["partnership_id"],
                     company_id=tx.company_id,
                     agency_id=tx.agency_id,
@@ -195,13 +186,6 @@ def _post_rebates_bulk(*, period: str, postings: list[tuple[dict[str, Any], int]
                 )
             )
     LedgerEntry.objects.bulk_create(entries, batch_size=2000)
-    changed = []
-    for account in accounts.values():
-        if deltas.get(account.pk):
-            account.balance += deltas[account.pk]
-            changed.append(account)
-    LedgerAccount.all_objects.bulk_update(changed, ["balance"], batch_size=1000)
-    return done | {row["pk"] for row, _ in todo}
 
 
 PLACEMENT_FIELDS = (
@@ -220,36 +204,205 @@ PLACEMENT_FIELDS = (
 )
 
 
-def _settle_rebate_chunk(*, period: str, start: dt.date, end: dt.date, size: int) -> int:
-    """Settle up to `size` unsettled placements whose guarantee ended in the period. Returns
-    how many placements were settled (0 when none is left)."""
+def _unsettled_ids(*, end: dt.date) -> list[int]:
+    """Placements whose guarantee has ended by the period's last day and that no settlement
+    has taken yet (a placement reported late is caught up by the next settlement)."""
+    return list(
+        Placement.objects.unscoped()
+        .filter(guarantee_ends_on__lte=end, rebate_period="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+_ROWS_SQL = """
+SELECT p.id, p.agency_id, p.company_id, p.hiring_company_id, p.partnership_id,
+       ps.company_id, ps.rebate_rate, p.referral_id, r.status, p.fee_jpy, p.refund_jpy,
+       p.rebate_jpy
+  FROM agencies_placement p
+  LEFT JOIN companies_partnership ps ON ps.id = p.partnership_id
+  LEFT JOIN referrals_referral r ON r.id = p.referral_id
+ WHERE p.id = ANY(%s) AND p.rebate_period = ''
+ ORDER BY p.id
+   FOR UPDATE OF p
+"""
+
+
+def _lock_unsettled_rows(ids: list[int]) -> list[dict[str, Any]]:
+    """Lock and read the still-unsettled placements among `ids` (pk order)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_ROWS_SQL, [ids])
+            return [dict(zip(PLACEMENT_FIELDS, row, strict=True)) for row in cursor.fetchall()]
+    return list(
+        Placement.objects.unscoped()
+        .filter(pk__in=ids, rebate_period="")
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .values(*PLACEMENT_FIELDS)
+    )
+
+
+_POST_SQL = """
+WITH u AS (
+    SELECT * FROM unnest(%(placement)s::bigint[], %(partnership)s::bigint[],
+                         %(company)s::bigint[], %(agency)s::bigint[], %(referral)s::bigint[],
+                         %(amount)s::bigint[], %(credit)s::bigint[], %(owed)s::bigint[])
+        AS u(placement_id, partnership_id, company_id, agency_id, referral_id, amount,
+             credit_account, owed_account)
+), tx AS (
+    INSERT INTO credits_ledgertransaction
+        (partnership_id, company_id, agency_id, kind, idempotency_key, referral_id,
+         placement_id, period, memo, created_at)
+    SELECT partnership_id, company_id, agency_id, %(kind)s, 'rebate:' || placement_id,
+           referral_id, placement_id, %(period)s, %(memo)s, %(now)s
+      FROM u
+    RETURNING id, placement_id, idempotency_key
+)
+INSERT INTO credits_ledgerentry
+    (transaction_id, account_id, partnership_id, company_id, agency_id, account_name, unit,
+     amount, kind, idempotency_key, created_at)
+SELECT tx.id, leg.account_id, u.partnership_id, u.company_id, u.agency_id, leg.name,
+       %(unit)s, leg.amount, %(kind)s, tx.idempotency_key || ':' || leg.name, %(now)s
+  FROM tx
+  JOIN u ON u.placement_id = tx.placement_id
+ CROSS JOIN LATERAL (VALUES (u.credit_account, %(credit_name)s, u.amount),
+                            (u.owed_account, %(owed_name)s, -u.amount))
+       AS leg(account_id, name, amount)
+"""
+
+_BALANCES_SQL = """
+UPDATE credits_ledgeraccount a SET balance = a.balance + d.delta
+  FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, delta)
+ WHERE a.id = d.id
+"""
+
+_MARK_SQL = """
+UPDATE agencies_placement p
+   SET rebate_period = %s,
+       rebate_jpy = d.amount,
+       status = CASE WHEN p.status = %s THEN %s ELSE p.status END
+  FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, amount)
+ WHERE p.id = d.id
+"""
+
+
+def _post_rebates_sql(
+    *,
+    period: str,
+    postings: list[tuple[dict[str, Any], int]],
+    accounts: dict[tuple[int, str], LedgerAccount],
+) -> None:
+    """PostgreSQL: the same rows as the ORM path, in one statement per chunk."""
+    columns: dict[str, list[Any]] = defaultdict(list)
+    for row, amount in postings:
+        pid = row["partnership_id"]
+        columns["placement"].append(row["pk"])
+        columns["partnership"].append(pid)
+        columns["company"].append(row["partnership__company_id"])
+        columns["agency"].append(row["agency_id"])
+        columns["referral"].append(row["referral_id"])
+        columns["amount"].append(amount)
+        columns["credit"].append(accounts[(pid, AccountName.REBATE_JPY)].pk)
+        columns["owed"].append(accounts[(pid, AccountName.REBATE_OWED)].pk)
+    params = {
+        **columns,
+        "kind": str(EntryKind.REBATE),
+        "period": period,
+        "memo": _("%(period)s 精算分の手数料還元") % {"period": period},
+        "now": timezone.now(),
+        "unit": str(ACCOUNT_UNIT[AccountName.REBATE_JPY]),
+        "credit_name": str(AccountName.REBATE_JPY),
+        "owed_name": str(AccountName.REBATE_OWED),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_POST_SQL, params)
+
+
+def _settle_rebate_chunk(*, period: str, ids: list[int]) -> int:
+    """Settle the still-unsettled placements among `ids` in one transaction: rebate postings,
+    balances and the placements' settlement markers commit together. Returns how many
+    placements this call settled."""
     with transaction.atomic():
         _lock_run(period)
-        ids = list(
-            Placement.objects.unscoped()
-            .filter(guarantee_ends_on__range=(start, end), rebate_period="")
-            .order_by("pk")
-            .select_for_update(of=("self",))
-            .values_list("pk", flat=True)[:size]
-        )
-        if not ids:
+        rows = _lock_unsettled_rows(ids)
+        if not rows:
             return 0
-        rows = list(Placement.objects.unscoped().filter(pk__in=ids).values(*PLACEMENT_FIELDS))
         postings = [(row, amount) for row in rows if (amount := _rebate_amount(row)) > 0]
-        _post_rebates_bulk(period=period, postings=postings)
-        Placement.objects.unscoped().filter(pk__in=ids).update(
-            rebate_period=period,
-            status=Case(
-                When(status=PlacementStatus.ACTIVE, then=Value(PlacementStatus.SETTLED)),
-                default=F("status"),
-            ),
-        )
-        Placement.all_objects.bulk_update(
-            [Placement(pk=row["pk"], rebate_jpy=amount) for row, amount in postings],
-            ["rebate_jpy"],
-            batch_size=1000,
-        )
-        return len(ids)
+        done = _posted_keys([row["pk"] for row, _ in postings])
+        todo = [(row, amount) for row, amount in postings if row["pk"] not in done]
+        if todo:
+            partnerships = {
+                row["partnership_id"]: (row["partnership__company_id"], row["agency_id"])
+                for row, _ in todo
+            }
+            accounts = _rebate_accounts_locked(partnerships)
+            if connection.vendor == "postgresql":
+                _post_rebates_sql(period=period, postings=todo, accounts=accounts)
+            else:
+                _post_rebates_orm(period=period, postings=todo, accounts=accounts)
+            _add_to_balances(todo, accounts)
+        amounts = {row["pk"]: amount for row, amount in postings}
+        _mark_settled(period=period, amounts={row["pk"]: amounts.get(row["pk"], 0) for row in rows})
+        return len(rows)
+
+
+def _posted_keys(placement_ids: list[int]) -> set[int]:
+    """Placements whose rebate was already posted (by anyone): never post them again."""
+    keys = [rebate_key(pk) for pk in placement_ids]
+    found = LedgerTransaction.objects.unscoped().filter(idempotency_key__in=keys)
+    return {int(key.split(":", 1)[1]) for key in found.values_list("idempotency_key", flat=True)}
+
+
+def _add_to_balances(
+    postings: list[tuple[dict[str, Any], int]],
+    accounts: dict[tuple[int, str], LedgerAccount],
+) -> None:
+    """Cached balances += the chunk's postings, one update per account (rows locked)."""
+    deltas: dict[int, int] = defaultdict(int)
+    for row, amount in postings:
+        pid = row["partnership_id"]
+        deltas[accounts[(pid, AccountName.REBATE_JPY)].pk] += amount
+        deltas[accounts[(pid, AccountName.REBATE_OWED)].pk] -= amount
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_BALANCES_SQL, [list(deltas), list(deltas.values())])
+        return
+    changed = []
+    for account in accounts.values():
+        if deltas.get(account.pk):
+            account.balance += deltas[account.pk]
+            changed.append(account)
+    LedgerAccount.all_objects.bulk_update(changed, ["balance"], batch_size=1000)
+
+
+def _mark_settled(*, period: str, amounts: dict[int, int]) -> None:
+    """rebate_period (the settled marker), rebate_jpy, and 精算済み for active placements."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _MARK_SQL,
+                [
+                    period,
+                    str(PlacementStatus.ACTIVE),
+                    str(PlacementStatus.SETTLED),
+                    list(amounts),
+                    list(amounts.values()),
+                ],
+            )
+        return
+    Placement.objects.unscoped().filter(pk__in=list(amounts)).update(
+        rebate_period=period,
+        status=Case(
+            When(status=PlacementStatus.ACTIVE, then=Value(PlacementStatus.SETTLED)),
+            default=F("status"),
+        ),
+    )
+    Placement.all_objects.bulk_update(
+        [Placement(pk=pk, rebate_jpy=amount) for pk, amount in amounts.items() if amount],
+        ["rebate_jpy"],
+        batch_size=500,
+    )
 
 
 def _settle_adjustment_chunk(*, period: str, size: int) -> int:
@@ -318,14 +471,16 @@ def settle_period(
     after each committed chunk (the Celery task refreshes its Redis lock there).
     Raises ApplicationError(field="period") for a malformed period.
     """
-    start, end = period_bounds(period)
+    _start, end = period_bounds(period)
     size = chunk_size or settings.SETTLEMENT_CHUNK_SIZE
     run, _created = SettlementRun.objects.get_or_create(period=period)
     if run.status == SettlementRun.Status.DONE:
         return run
-    while _settle_rebate_chunk(period=period, start=start, end=end, size=size):
-        if on_chunk:
-            on_chunk()
+    while ids := _unsettled_ids(end=end):
+        for at in range(0, len(ids), size):
+            _settle_rebate_chunk(period=period, ids=ids[at : at + size])
+            if on_chunk:
+                on_chunk()
     while _settle_adjustment_chunk(period=period, size=size):
         if on_chunk:
             on_chunk()

@@ -186,26 +186,73 @@ def test_placement_at_the_referring_company_itself_earns_no_rebate(partnership, 
     assert set(Placement.objects.unscoped().values_list("status", flat=True)) == {"settled"}
 
 
-def test_only_placements_whose_guarantee_ended_in_the_period_are_settled(
+def test_placements_whose_guarantee_ended_by_the_period_end_are_settled_later_ones_wait(
     partnership, other_company
 ):
     period = previous_period()
     first = dt.date.fromisoformat(f"{period}-01")
-    before = first - dt.timedelta(days=1)
-    after = first + dt.timedelta(days=40)
     inside = make_placements(
         partnership, 2, hiring_company=other_company, fee_jpy=1_000_001, guarantee_ends_on=first
     )
-    make_placements(
-        partnership, 1, hiring_company=other_company, fee_jpy=1_000_000, guarantee_ends_on=before
+    # Reported late: its guarantee ended before the period and no settlement took it yet.
+    late = make_placements(
+        partnership,
+        1,
+        hiring_company=other_company,
+        fee_jpy=1_000_000,
+        guarantee_ends_on=first - dt.timedelta(days=40),
     )
-    make_placements(
-        partnership, 1, hiring_company=other_company, fee_jpy=1_000_000, guarantee_ends_on=after
+    (waiting,) = make_placements(
+        partnership,
+        1,
+        hiring_company=other_company,
+        fee_jpy=1_000_000,
+        guarantee_ends_on=first + dt.timedelta(days=40),
     )
     settle_period(period=period)
     keys = set(LedgerTransaction.objects.unscoped().values_list("idempotency_key", flat=True))
-    assert keys == {f"rebate:{p.pk}" for p in inside}
-    assert rebate_balance(partnership) == 2 * 100_000  # floor(1,000,001 × 10 %) each
+    assert keys == {f"rebate:{p.pk}" for p in inside + late}
+    assert rebate_balance(partnership) == 2 * 100_000 + 100_000  # floor(1,000,001 × 10 %) …
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.rebate_period) == ("active", "")
+    assert set(
+        Placement.objects.unscoped().exclude(pk=waiting.pk).values_list("rebate_period", flat=True)
+    ) == {period}
+
+
+def test_the_orm_path_writes_the_same_ledger_rows_as_the_sql_path(
+    partnership, other_company, monkeypatch
+):
+    """The embedded SQLite demo posts through the ORM; prove both paths agree on PostgreSQL."""
+    from django.db import connection as conn
+
+    from credits import settlement
+
+    period = previous_period()
+    ends = dt.date.fromisoformat(f"{period}-09")
+    made = make_placements(
+        partnership, 5, hiring_company=other_company, fee_jpy=1_234_567, guarantee_ends_on=ends
+    )
+    monkeypatch.setattr(conn, "vendor", "sqlite")
+    settlement.settle_period(period=period, chunk_size=2)
+    monkeypatch.undo()
+    rows = sorted(
+        LedgerEntry.objects.unscoped().values_list(
+            "idempotency_key", "account_name", "unit", "amount", "kind", "company_id", "agency_id"
+        )
+    )
+    ids = (partnership.company_id, partnership.agency_id)
+    expected = sorted(
+        (f"rebate:{p.pk}:{name}", name, "jpy", amount, "rebate", *ids)
+        for p in made
+        for name, amount in (("rebate_jpy", 123_456), ("rebate_owed", -123_456))
+    )
+    assert rows == expected
+    assert rebate_balance(partnership) == 5 * 123_456
+    assert set(Placement.objects.unscoped().values_list("rebate_jpy", "status")) == {
+        (123_456, "settled")
+    }
+    assert_ledger_consistent()
 
 
 def test_refund_after_settlement_posts_a_negative_adjustment_in_the_next_settlement(
