@@ -101,3 +101,59 @@ def test_query_count_is_the_same_with_100_times_the_data(
     assert big == small
     # And the numbers are small, not merely stable.
     assert max(big.values()) <= 15, big
+
+
+def test_query_count_is_the_same_with_the_demo_data_and_100_times_more(client):
+    """The issue's own check: maker-b's pages with the demo data, then with every click and
+    referral of the demo copied 100 times (and more of them qualified through the ledger)."""
+    import io
+
+    from django.core.management import call_command
+
+    from careerrelay.users.models import User
+    from companies.models import Company
+
+    call_command("seed_demo", stdout=io.StringIO())
+    company = Company.objects.get(slug="maker-b")
+    client.force_login(User.objects.get(email="hr@maker-b.example"))
+    demo = _query_counts(client)
+
+    clicks = list(Click.objects.for_tenant(company))
+    referrals = list(Referral.objects.for_tenant(company).select_related("candidate"))
+    copies_clicks, copies_referrals = [], []
+    for _n in range(100):
+        copies_clicks += [
+            Click(
+                uid=uuid.uuid4(),
+                company_id=c.company_id,
+                agency_id=c.agency_id,
+                link_id=c.link_id,
+                clicked_at=c.clicked_at,
+                classification=c.classification,
+                is_unique=c.is_unique,
+                visitor_hash=secrets.token_hex(8),
+            )
+            for c in clicks
+        ]
+        for r in referrals:
+            candidate = Candidate.objects.create(
+                agency_id=r.agency_id, email_hash=secrets.token_hex(16)
+            )
+            copies_referrals.append(
+                Referral(
+                    company_id=r.company_id,
+                    agency_id=r.agency_id,
+                    partnership_id=r.partnership_id,
+                    link_id=r.link_id,
+                    candidate=candidate,
+                    seconds_to_register=r.seconds_to_register,
+                )
+            )
+    Click.objects.bulk_create(copies_clicks, batch_size=5000)
+    created = Referral.objects.bulk_create(copies_referrals, batch_size=2000)
+    for referral in created[:200]:
+        referral_qualify(referral=referral)
+    rollup_rebuild(days=None)
+    assert Referral.objects.for_tenant(company).count() == 101 * len(referrals)
+
+    assert _query_counts(client) == demo
