@@ -96,3 +96,19 @@ def test_raw_update_and_delete_are_refused_after_commit(transactional_db: Any) -
     assert sorted(
         LedgerEntry.objects.for_tenant(partnership.company).values_list("amount", flat=True)
     ) == [-1, 1]
+
+
+@pg_only
+def test_database_refuses_a_negative_free_hire_balance(partnership: Any) -> None:
+    for r in make_referrals(partnership, 10):
+        referral_qualify(referral=r)
+
+    def overdraw() -> None:
+        with transaction.atomic():
+            LedgerAccount.objects.for_tenant(partnership.company).filter(
+                name=AccountName.FREE_HIRES
+            ).update(balance=-1)
+
+    with pytest.raises(IntegrityError, match="credits_free_hires_not_negative"):
+        overdraw()
+    assert balances(partnership)["free_hires"] == 1
