@@ -23,6 +23,14 @@ from companies import charts, stats
 from companies.branding import company_branding_update, user_language_set
 from companies.dashboard_forms import BrandingForm, LanguageForm, PeriodForm
 from referrals.models import ReferralStatus
+from referrals.rollups import rollup_refresh
+
+
+def _fresh_rollups() -> None:
+    """Embedded demo only (no Celery beat): bring the rollups up to date before reading them.
+    In production the `referrals.rollup_refresh` beat task does this every minute."""
+    if settings.DASHBOARD_REFRESH_ON_VIEW:
+        rollup_refresh()
 
 
 def _period_form(request: HttpRequest) -> PeriodForm:
@@ -62,6 +70,7 @@ def _trend_columns() -> list[tuple[str, str]]:
 @company_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    _fresh_rollups()
     tenant = request.tenant  # type: ignore[attr-defined]
     form = _period_form(request)
     period = form.period()
@@ -144,6 +153,7 @@ def referrals(request: HttpRequest) -> HttpResponse:
 @company_required
 @require_GET
 def insights(request: HttpRequest) -> HttpResponse:
+    _fresh_rollups()
     tenant = request.tenant  # type: ignore[attr-defined]
     form = _period_form(request)
     period = form.period()
@@ -317,6 +327,7 @@ def export_csv(request: HttpRequest, name: str) -> HttpResponse:
     build = EXPORTS.get(name)
     if build is None:
         raise Http404
+    _fresh_rollups()
     form = _period_form(request)
     if form.is_bound and not form.is_valid():
         text = " ".join(str(e) for errors in form.errors.values() for e in errors)

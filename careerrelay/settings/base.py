@@ -127,6 +127,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Task modules that are not named tasks.py (autodiscover finds only those).
 CELERY_IMPORTS = ("referrals.rollups",)
+# Without Redis (the embedded `make demo`) no beat runs the rollup refresh: the dashboard pages
+# then refresh the (incremental) rollups themselves before reading them.
+DASHBOARD_REFRESH_ON_VIEW = env.bool("DASHBOARD_REFRESH_ON_VIEW", default=not REDIS_URL)
 CELERY_BEAT_SCHEDULE = {
     "rollups-refresh": {
         "task": "referrals.rollup_refresh",

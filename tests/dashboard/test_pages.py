@@ -216,3 +216,17 @@ def test_a_link_page_shows_the_link_funnel(client_for, hr_user, activity):
 
 def test_another_company_link_page_is_404(client_for, other_hr_user, activity):
     assert client_for(other_hr_user).get(f"/app/links/{activity.pk}/").status_code == 404
+
+
+def test_without_celery_beat_the_dashboard_refreshes_the_rollups_itself(
+    client_for, hr_user, partnership, settings
+):
+    settings.DASHBOARD_REFRESH_ON_VIEW = True
+    link = make_link(partnership)
+    add_clicks(link, _at(0), human=3)
+    html = client_for(hr_user).get("/app/").content.decode()
+    assert kpi(html, "unique_clicks") == "3"
+    settings.DASHBOARD_REFRESH_ON_VIEW = False
+    add_clicks(link, _at(0), human=2)
+    html = client_for(hr_user).get("/app/").content.decode()
+    assert kpi(html, "unique_clicks") == "3"
