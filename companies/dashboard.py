@@ -33,6 +33,19 @@ def _fresh_rollups() -> None:
         rollup_refresh()
 
 
+def _saved_language(request: HttpRequest) -> str | None:
+    """The user's saved language when this browser has not chosen one yet (a new device after
+    sign-in); the home page then renders in it and remembers it in the language cookie."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return None
+    language = getattr(request.user, "language", "")
+    if language and language != translation.get_language():
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        return language
+    return None
+
+
 def _period_form(request: HttpRequest) -> PeriodForm:
     data = request.GET if any(k in request.GET for k in ("range", "start", "end")) else None
     form = PeriodForm(data)
@@ -70,6 +83,7 @@ def _trend_columns() -> list[tuple[str, str]]:
 @company_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    saved_language = _saved_language(request)
     _fresh_rollups()
     tenant = request.tenant  # type: ignore[attr-defined]
     form = _period_form(request)
@@ -121,7 +135,10 @@ def home(request: HttpRequest) -> HttpResponse:
         ),
         "trend_columns": _trend_columns(),
     }
-    return render(request, "companies/dashboard.html", context)
+    response = render(request, "companies/dashboard.html", context)
+    if saved_language:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, saved_language, samesite="Lax")
+    return response
 
 
 @company_required

@@ -112,3 +112,15 @@ def test_an_unknown_language_is_refused(client_for, hr_user):
 
 def test_the_logo_of_a_company_without_one_is_404(client_for, hr_user):
     assert client_for(hr_user).get("/app/settings/logo.png").status_code == 404
+
+
+def test_the_saved_language_applies_on_a_new_browser(client, hr_user, company):
+    hr_user.language = "en"
+    hr_user.save()
+    client.force_login(hr_user)
+    response = client.get("/app/")
+    assert "<h1>Dashboard</h1>" in response.content.decode()
+    assert response.cookies["django_language"].value == "en"
+    # A choice made in this browser (the language switch) wins over the saved preference.
+    client.cookies["django_language"] = "ja"
+    assert "<h1>ダッシュボード</h1>" in client.get("/app/").content.decode()
