@@ -225,3 +225,45 @@ def test_100_concurrent_redemptions_of_10_free_hires_exactly_10_succeed(
     assert observed
     assert min(observed) >= 0
     assert_balances_match_entries(partnership)
+
+
+def test_qualifications_racing_redemptions_never_deadlock_or_overdraw(
+    transactional_db: Any,
+) -> None:
+    partnership = PartnershipFactory()
+    referrals = make_referrals(partnership, 150)
+    start = timezone.localdate()
+    placements = Placement.objects.bulk_create(
+        [
+            Placement(
+                agency=partnership.agency,
+                hiring_company=partnership.company,
+                annual_salary_jpy=5_000_000,
+                fee_rate="35.00",
+                fee_jpy=0,
+                start_date=start,
+                guarantee_ends_on=start + dt.timedelta(days=180),
+                free_hire=True,
+            )
+            for _ in range(20)
+        ]
+    )
+    work: list[Any] = [*referrals, *placements]
+    random.Random(11).shuffle(work)
+
+    def apply(item: Any) -> Any:
+        if isinstance(item, Placement):
+            return free_hire_redeem(placement=item)
+        return referral_qualify(referral=item)
+
+    results = _threaded(20, work, apply)
+    unexpected = [
+        r for r in results if isinstance(r, Exception) and not isinstance(r, ApplicationError)
+    ]
+    assert unexpected == []
+    redeemed = sum(1 for r in results if isinstance(r, LedgerTransaction))
+    b = balances(partnership)
+    assert b["points"] == 0
+    assert b["free_hires"] == 15 - redeemed
+    assert b["free_hires"] >= 0
+    assert_balances_match_entries(partnership)
