@@ -64,7 +64,18 @@ def send_verification_email(candidate_id: int, referral_id: int) -> None:
         }
         subject = render_to_string("referrals/emails/verify_subject.txt", context).strip()
         body = render_to_string("referrals/emails/verify_body.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+    # At most once: a publish that timed out may still land while the caller falls back to
+    # sending in-process, so both copies of this task can run (tests/faults/test_redis_outage).
+    from careerrelay.core.outbox import effect_claim, effect_release
+
+    claim = f"verify-mail:{referral_id}"
+    if not effect_claim(key=claim):
+        return
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+    except Exception:
+        effect_release(key=claim)
+        raise
 
 
 def enqueue_after_registration(referral_id: int, candidate_id: int) -> None:

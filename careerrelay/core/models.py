@@ -158,3 +158,15 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class TaskReceipt(models.Model):
+    """A side effect that must happen at most once (an email), claimed by its key before it is
+    performed: a task delivered twice (a publish that timed out but landed, plus the caller's
+    fallback) finds the receipt and does nothing. See careerrelay/core/outbox.py."""
+
+    key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key

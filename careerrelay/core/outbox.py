@@ -20,7 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from careerrelay.core.models import OutboxMessage
+from careerrelay.core.models import OutboxMessage, TaskReceipt
 
 logger = logging.getLogger(__name__)
 
@@ -116,3 +116,18 @@ def outbox_relay(*, batch: int = RELAY_BATCH) -> dict[str, int]:
             sent += 1
     pending = OutboxMessage.objects.filter(sent_at__isnull=True).count()
     return {"sent": sent, "failed": failed, "pending": pending}
+
+
+def effect_claim(*, key: str) -> bool:
+    """Claim a once-only side effect (e.g. `verify-mail:<referral>`). True for the first caller,
+    durably across processes; False when it was already claimed.
+
+    Side effects: one TaskReceipt row (committed at once unless the caller is in a transaction).
+    Call `effect_release` if the effect then fails, so a retry can perform it."""
+    _, created = TaskReceipt.objects.get_or_create(key=key)
+    return created
+
+
+def effect_release(*, key: str) -> None:
+    """Forget a claim whose effect failed."""
+    TaskReceipt.objects.filter(key=key).delete()

@@ -123,7 +123,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Tokyo"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 1}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 1,
+    # Without a read timeout a publish to a Redis that stopped answering (frozen, failover, NAT
+    # drop) waits forever and the request with it (tests/faults/test_redis_outage.py).
+    "socket_timeout": 0.3,
+}
+# No publish retry: a publish in a request gives up within the read timeout and the caller's
+# fallback (in-process send, drain, outbox) takes over; redis-py reconnects a stale pooled
+# connection by itself.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Task modules that are not named tasks.py (autodiscover finds only those).
 CELERY_IMPORTS = ("referrals.rollups",)
