@@ -180,6 +180,16 @@ def pending_count() -> int:
     return int(conn.llen(PENDING_KEY)) + int(conn.llen(PROCESSING_KEY))
 
 
+# Move up to ARGV[1] events from pending to processing atomically, in one round trip.
+_MOVE_BATCH = """
+local moved = {}
+for i = 1, tonumber(ARGV[1]) do
+  local item = redis.call('lmove', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+  if not item then break end
+  moved[i] = item
+end
+return moved
+"""
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
 """
@@ -212,10 +222,7 @@ def drain(
             # Leftovers of a drain that died mid-batch come first.
             raw = conn.lrange(PROCESSING_KEY, 0, batch_size - 1)
             if not raw:
-                pipe = conn.pipeline(transaction=False)
-                for _ in range(batch_size):
-                    pipe.lmove(PENDING_KEY, PROCESSING_KEY, "LEFT", "RIGHT")
-                raw = [item for item in pipe.execute() if item is not None]
+                raw = conn.eval(_MOVE_BATCH, 2, PENDING_KEY, PROCESSING_KEY, batch_size) or []
             if not raw:
                 break
             events = [e for e in (ClickEvent.from_json(item) for item in raw) if e is not None]

@@ -226,6 +226,12 @@ class Referral(TenantOwned):
             models.Index(fields=["company", "created_at"], name="referral_co_time_idx"),
             models.Index(fields=["agency", "created_at"], name="referral_ag_time_idx"),
             models.Index(fields=["company", "status"], name="referral_co_status_idx"),
+            # The drain looks up referrals still waiting for their click, batch by batch.
+            models.Index(
+                fields=["click_uid"],
+                condition=Q(click__isnull=True, click_uid__isnull=False),
+                name="referral_waiting_click_idx",
+            ),
         ]
         verbose_name = _("紹介")
         verbose_name_plural = _("紹介")

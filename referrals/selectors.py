@@ -154,6 +154,20 @@ def landing_link_forget(token: str) -> None:
         logger.warning("cache unreachable while forgetting link %s", token)
 
 
+def landing_links_forget(*, company_id: int | None = None, agency_id: int | None = None) -> None:
+    """Drop every link of a company or agency from the landing caches: call after changing what
+    the landing page shows (logo, message, agency name or licence, partnership status). Without
+    it the page catches up within SHARED_TTL_SECONDS; registrations always re-check the
+    database."""
+    qs = ReferralLink.objects.unscoped()
+    if company_id is not None:
+        qs = qs.filter(company_id=company_id)
+    if agency_id is not None:
+        qs = qs.filter(agency_id=agency_id)
+    for token in qs.values_list("token", flat=True).iterator():
+        landing_link_forget(token)
+
+
 def _landing_from_db(token: str) -> LandingLink | None:
     link = (
         ReferralLink.objects.unscoped()

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -301,6 +301,60 @@ def _aware(ts: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC)
 
 
+CLICK_CLASSES = frozenset(ClickClass.values)
+_link_tenants: dict[int, tuple[int, int]] = {}
+
+
+def _link_tenant_keys(link_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """(company_id, agency_id) per link id; a link never changes owners, so this is memoised
+    per process (bounded)."""
+    missing = link_ids - _link_tenants.keys()
+    if missing:
+        if len(_link_tenants) > 100_000:
+            _link_tenants.clear()
+        for pk, company_id, agency_id in (
+            ReferralLink.objects.unscoped()
+            .filter(pk__in=missing)
+            .values_list("pk", "company_id", "agency_id")
+        ):
+            _link_tenants[pk] = (company_id, agency_id)
+    return {pk: _link_tenants[pk] for pk in link_ids if pk in _link_tenants}
+
+
+# (uid, company_id, agency_id, link_id, clicked_at, classification, is_unique, visitor_hash)
+ClickRow = tuple[uuid.UUID, int, int, int, dt.datetime, str, bool, str]
+CLICK_COLUMNS = (
+    "uid",
+    "company_id",
+    "agency_id",
+    "link_id",
+    "clicked_at",
+    "classification",
+    "is_unique",
+    "visitor_hash",
+)
+
+
+def _insert_clicks(rows: list[ClickRow]) -> None:
+    """One INSERT ... SELECT FROM unnest(arrays) ON CONFLICT (uid) DO NOTHING on PostgreSQL
+    (several times faster than ORM objects); bulk_create(ignore_conflicts) elsewhere."""
+    if connection.vendor != "postgresql":
+        Click.objects.bulk_create(
+            [Click(**dict(zip(CLICK_COLUMNS, row, strict=True))) for row in rows],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        return
+    sql = (
+        f'INSERT INTO "{Click._meta.db_table}" ({", ".join(CLICK_COLUMNS)}) '  # noqa: S608
+        "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], "
+        "%s::timestamptz[], %s::varchar[], %s::boolean[], %s::varchar[]) "
+        "ON CONFLICT (uid) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+
+
 def clicks_ingest(events: list[ClickEvent]) -> int:
     """Insert click events (idempotent on the uid) with their uniqueness: a human view is unique
     unless the same visitor had a unique view of the same link within the hour before. Bots,
@@ -309,35 +363,30 @@ def clicks_ingest(events: list[ClickEvent]) -> int:
     attributed. Returns the number of rows handed to the insert."""
     if not events:
         return 0
-    link_rows = {
-        pk: (company_id, agency_id)
-        for pk, company_id, agency_id in ReferralLink.objects.unscoped()
-        .filter(pk__in={e.link_id for e in events})
-        .values_list("pk", "company_id", "agency_id")
-    }
+    link_rows = _link_tenant_keys({e.link_id for e in events})
     events = sorted((e for e in events if e.link_id in link_rows), key=lambda e: e.ts)
     if not events:
         return 0
-    uids = [e.uid for e in events]
+    batch_uids = {e.uid for e in events}
     humans = [e for e in events if e.classification == ClickClass.HUMAN]
     seen: dict[tuple[int, str], list[float]] = defaultdict(list)
     if humans:
-        earliest = _aware(humans[0].ts - UNIQUE_WINDOW_SECONDS)
-        latest = _aware(humans[-1].ts)
-        for link_id, vhash, at in (
+        # Unique views already stored for these visitors (a re-processed batch's own rows
+        # are skipped: they are recomputed the same way below).
+        for uid, link_id, vhash, at in (
             Click.objects.unscoped()
             .filter(
                 link_id__in={e.link_id for e in humans},
                 visitor_hash__in={e.visitor_hash for e in humans},
                 is_unique=True,
-                clicked_at__gte=earliest,
-                clicked_at__lte=latest,
+                clicked_at__gte=_aware(humans[0].ts - UNIQUE_WINDOW_SECONDS),
+                clicked_at__lte=_aware(humans[-1].ts),
             )
-            .exclude(uid__in=uids)
-            .values_list("link_id", "visitor_hash", "clicked_at")
+            .values_list("uid", "link_id", "visitor_hash", "clicked_at")
         ):
-            seen[(link_id, vhash)].append(at.timestamp())
-    rows = []
+            if str(uid) not in batch_uids:
+                seen[(link_id, vhash)].append(at.timestamp())
+    rows: list[ClickRow] = []
     for e in events:
         unique = False
         if e.classification == ClickClass.HUMAN:
@@ -346,24 +395,24 @@ def clicks_ingest(events: list[ClickEvent]) -> int:
             if unique:
                 seen[key].append(e.ts)
         company_id, agency_id = link_rows[e.link_id]
-        classification = e.classification if e.classification in ClickClass.values else "bot"
+        classification = e.classification if e.classification in CLICK_CLASSES else "bot"
         rows.append(
-            Click(
-                uid=uuid.UUID(e.uid),
-                company_id=company_id,
-                agency_id=agency_id,
-                link_id=e.link_id,
-                clicked_at=_aware(e.ts),
-                classification=classification,
-                is_unique=unique,
-                visitor_hash=e.visitor_hash,
+            (
+                uuid.UUID(e.uid),
+                company_id,
+                agency_id,
+                e.link_id,
+                _aware(e.ts),
+                classification,
+                unique,
+                e.visitor_hash,
             )
         )
     with transaction.atomic():
-        Click.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        _insert_clicks(rows)
     waiting = list(
         Referral.objects.unscoped()
-        .filter(click_uid__in=uids, click__isnull=True)
+        .filter(click_uid__in=[row[0] for row in rows], click__isnull=True)
         .values_list("pk", flat=True)
     )
     for referral_id in waiting:

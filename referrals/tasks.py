@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from smtplib import SMTPException
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import OperationalError
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -26,7 +28,12 @@ def click_drain() -> int:
 
 
 @shared_task(
-    name="referrals.attribute", bind=True, ignore_result=True, max_retries=ATTRIBUTE_RETRIES
+    name="referrals.attribute",
+    bind=True,
+    ignore_result=True,
+    max_retries=ATTRIBUTE_RETRIES,
+    autoretry_for=(OperationalError,),
+    retry_backoff=2,
 )
 def attribute(self: Any, referral_id: int) -> None:
     """Attribute a referral to its click; retry while the click waits in the drain queue."""
@@ -38,7 +45,13 @@ def attribute(self: Any, referral_id: int) -> None:
     raise self.retry(countdown=ATTRIBUTE_COUNTDOWN)
 
 
-@shared_task(name="referrals.send_verification_email", ignore_result=True)
+@shared_task(
+    name="referrals.send_verification_email",
+    ignore_result=True,
+    autoretry_for=(OperationalError, SMTPException, OSError),
+    retry_backoff=5,
+    max_retries=5,
+)
 def send_verification_email(candidate_id: int, referral_id: int) -> None:
     """Email the double opt-in link (and the candidate's magic link), in their language."""
     candidate = selectors.candidate_for_magic(candidate_id=candidate_id)

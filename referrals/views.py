@@ -22,7 +22,7 @@ from careerrelay.core.audit import client_ip, ip_hash
 from careerrelay.core.errors import ApplicationError
 from referrals import clicks, pii, selectors, services
 from referrals.consent import consent_texts
-from referrals.forms import RegistrationForm
+from referrals.forms import RegistrationForm, landing_form_context
 from referrals.selectors import LandingLink
 
 CLICK_COOKIE_AGE = 30 * 24 * 3600
@@ -40,17 +40,27 @@ def _rate_limited(request: HttpRequest) -> bool:
         return False
 
 
-def _context(link: LandingLink, **extra: Any) -> dict[str, Any]:
-    return {
+def _context(
+    link: LandingLink,
+    *,
+    form: RegistrationForm | None = None,
+    with_form: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    consents = consent_texts(
+        company_name=link.company_name,
+        agency_name=link.agency_name,
+        agency_license_number=link.agency_license_number,
+    )
+    context = {
         "link": link,
-        "consents": consent_texts(
-            company_name=link.company_name,
-            agency_name=link.agency_name,
-            agency_license_number=link.agency_license_number,
-        ),
+        "consents": consents,
         "privacy_version": settings.PRIVACY_POLICY_VERSION,
         **extra,
     }
+    if form is not None or with_form:
+        context.update(landing_form_context(form, consents))
+    return context
 
 
 def _gone(request: HttpRequest, link: LandingLink) -> HttpResponse:
@@ -86,7 +96,7 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
         ip=client_ip(request),
     )
     clicks.capture(event, write_sync=services.click_write_sync)
-    response = render(request, "referrals/landing.html", _context(link, form=RegistrationForm()))
+    response = render(request, "referrals/landing.html", _context(link, with_form=True))
     response.set_cookie(
         clicks.COOKIE_NAME,
         event.uid,

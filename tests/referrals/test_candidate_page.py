@@ -53,8 +53,13 @@ def test_withdraw_consent(client, link, django_capture_on_commit_callbacks) -> N
 def test_erasure_blanks_pii_but_keeps_rows_and_counts(
     client, link, company, django_capture_on_commit_callbacks
 ) -> None:
+    from credits.models import LedgerEntry
+    from credits.services import referral_qualify
+
     magic = register(client, link, django_capture_on_commit_callbacks)
-    Referral.all_objects.update(status=ReferralStatus.QUALIFIED)  # as if the agency qualified it
+    referral_qualify(referral=Referral.all_objects.get())  # the agency qualified it
+    entries = list(LedgerEntry.all_objects.order_by("pk").values_list("idempotency_key", "amount"))
+    assert entries
     needs_confirmation = client.post(magic, {"action": "erase"})
     assert needs_confirmation.status_code == 400
     assert Candidate.all_objects.get().erased_at is None
@@ -68,6 +73,8 @@ def test_erasure_blanks_pii_but_keeps_rows_and_counts(
     assert referral.status == ReferralStatus.QUALIFIED  # counts stay
     assert Referral.all_objects.filter(company=company, status="qualified").count() == 1
     assert Consent.all_objects.get().withdrawn_at is not None
+    after = list(LedgerEntry.all_objects.order_by("pk").values_list("idempotency_key", "amount"))
+    assert after == entries  # the ledger is untouched by the erasure
     html = client.get(magic).content.decode()
     assert "消去されました" in html
     assert "taro@example.jp" not in html

@@ -158,3 +158,31 @@ def test_english_switch(client, link) -> None:
     r = client.get(f"/r/{link.token}/", HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 200
     assert 'lang="en"' in r.content.decode()
+
+
+def test_landing_cache_can_be_dropped_per_company(client, link, company) -> None:
+    client.get(f"/r/{link.token}/")
+    company.landing_message = "新しいメッセージ"
+    company.save()
+    assert "新しいメッセージ" not in client.get(f"/r/{link.token}/").content.decode()  # cached
+    selectors.landing_links_forget(company_id=company.pk)
+    assert "新しいメッセージ" in client.get(f"/r/{link.token}/").content.decode()
+
+
+def test_admin_lists_referral_rows_without_pii(client, link, django_user_model) -> None:
+    from referrals.models import Candidate
+
+    client.post(f"/r/{link.token}/", form_data())
+    admin = django_user_model.objects.create_superuser(email="op@example.com", password="x" * 12)
+    client.force_login(admin)
+    for path in (
+        "/admin/referrals/referral/",
+        "/admin/referrals/referrallink/",
+        "/admin/referrals/click/",
+        "/admin/referrals/consent/",
+        "/admin/referrals/candidate/",
+        f"/admin/referrals/candidate/{Candidate.all_objects.get().pk}/change/",
+    ):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert "taro@example.jp" not in r.content.decode()
