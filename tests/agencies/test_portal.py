@@ -241,3 +241,30 @@ def test_portal_pages_are_for_agencies_only(client_for, hr_user, partnership):
     hr = client_for(hr_user)
     for url in ("/partner/", f"/partner/referrals/{referral.pk}/", "/partner/placements/"):
         assert hr.get(url).status_code == 404
+
+
+def test_portal_pages_render_in_english(portal, partnership, other_company):
+    referral = make_referral(partnership)
+    backdate_referral(referral, 300)
+    portal.post(
+        "/partner/placements/new/",
+        {
+            "referral": referral.pk,
+            "hiring_company_name": other_company.name,
+            "annual_salary_jpy": 6_000_000,
+            "start_date": (timezone.localdate() - dt.timedelta(days=5)).isoformat(),
+        },
+    )
+    placement = Placement.objects.unscoped().get()
+    pages = {
+        "/partner/": "Clear filters",
+        f"/partner/referrals/{referral.pk}/": "Consent receipt",
+        "/partner/placements/": "Report a placement",
+        "/partner/placements/new/": "Theoretical annual salary (JPY)",
+        f"/partner/placements/{placement.pk}/": "within 30 days 50%",
+        "/partner/statements/": "No statements yet.",
+    }
+    for url, text in pages.items():
+        page = portal.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 200, url
+        assert text in page.content.decode(), url
