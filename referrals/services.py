@@ -501,10 +501,10 @@ def candidate_register(
     `notify=False`, used by the demo data that writes its own history)."""
     if not (consent_privacy and consent_third_party):
         raise ApplicationError(_("同意が必要です。"), field="consent_third_party")
+    # No row lock on the link: every registration of a campaign link would queue behind it.
     link = (
         ReferralLink.objects.unscoped()
         .select_related("partnership", "company", "agency")
-        .select_for_update(of=("self",))
         .filter(pk=link_id)
         .first()
     )
@@ -584,17 +584,29 @@ def candidate_register(
             click_uuid = uuid.UUID(str(click_uid))
         except ValueError:
             click_uuid = None
-    referral = Referral.objects.create(
-        company=company,
-        agency=agency,
-        partnership=partnership,
-        link=link,
-        candidate=candidate,
-        click_uid=click_uuid,
-        status=status,
-        hold_reason=hold_reason[:200],
-        duplicate_of=first_touch,
-    )
+    try:
+        with transaction.atomic():
+            referral = Referral.objects.create(
+                company=company,
+                agency=agency,
+                partnership=partnership,
+                link=link,
+                candidate=candidate,
+                click_uid=click_uuid,
+                status=status,
+                hold_reason=hold_reason[:200],
+                duplicate_of=first_touch,
+            )
+    except IntegrityError:
+        # The same form submitted twice at once: the other request registered it.
+        existing = (
+            Referral.objects.for_tenant(agency)
+            .filter(partnership=partnership, candidate=candidate)
+            .first()
+        )
+        if existing is None:
+            raise
+        return Registration(referral=existing, candidate=candidate, created=False)
     texts = consent_texts(
         company_name=company.name,
         agency_name=agency.name,

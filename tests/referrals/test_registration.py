@@ -282,3 +282,40 @@ def test_service_refuses_missing_consent() -> None:
             consent_privacy=True,
             consent_third_party=False,
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_identical_registrations_make_one_referral(partnership) -> None:
+    import threading
+
+    from django.db import connection
+
+    link, _ = services.link_create(partnership=partnership, label="同時登録")
+    barrier = threading.Barrier(6)
+    outcomes: list[bool] = []
+
+    def register() -> None:
+        try:
+            barrier.wait()
+            registration = services.candidate_register(
+                link_id=link.pk,
+                name="山田 太郎",
+                email="taro@example.jp",
+                phone="09012345678",
+                desired_role="",
+                prefecture="東京都",
+                consent_privacy=True,
+                consent_third_party=True,
+                notify=False,
+            )
+            outcomes.append(registration.created)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [False] * 5 + [True]
+    assert counts() == (1, 1, 1)
