@@ -38,11 +38,14 @@ def _send(message: OutboxMessage) -> None:
     if app.conf.task_always_eager:
         app.tasks[message.task_name].apply(kwargs=message.kwargs, task_id=_task_id(message.key))
         return
+    # retry=True with no retries, not retry=False: without a retry policy kombu establishes a
+    # fresh connection with its own default retries (about 6 s against a dead broker).
     app.send_task(
         message.task_name,
         kwargs=message.kwargs,
         task_id=_task_id(message.key),
-        retry=False,
+        retry=True,
+        retry_policy={"max_retries": 0},
     )
 
 

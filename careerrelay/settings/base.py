@@ -140,6 +140,9 @@ CELERY_IMPORTS = ("referrals.rollups",)
 # Without Redis (the embedded `make demo`) no beat runs the rollup refresh: the dashboard pages
 # then refresh the (incremental) rollups themselves before reading them.
 DASHBOARD_REFRESH_ON_VIEW = env.bool("DASHBOARD_REFRESH_ON_VIEW", default=not REDIS_URL)
+# Two beats at once schedule once: only the Redis-elected leader sends (careerrelay/core/beat.py).
+CELERY_BEAT_SCHEDULER = "careerrelay.core.beat:LeaderScheduler"
+BEAT_LEADER_TTL = env.int("BEAT_LEADER_TTL", default=30)
 CELERY_BEAT_SCHEDULE = {
     "rollups-refresh": {
         "task": "referrals.rollup_refresh",

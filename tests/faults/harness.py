@@ -108,6 +108,7 @@ class Stack:
     procs: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
     restarts: dict[str, int] = field(default_factory=dict)
+    schedulers: dict[str, str] = field(default_factory=dict)
 
     @property
     def mail_dir(self) -> Path:
@@ -126,6 +127,7 @@ class Stack:
             CELERY_TASK_ALWAYS_EAGER="false",
             FAULT_MAIL_DIR=str(self.mail_dir),
             PYTHONPATH=str(ROOT),
+            BEAT_LEADER_TTL="6",
         )
         return env
 
@@ -189,7 +191,9 @@ class Stack:
             ],
         )
 
-    def start_beat(self, name: str = "beat") -> None:
+    def start_beat(self, name: str = "beat", scheduler: str = "") -> None:
+        self.schedulers[name] = scheduler
+        extra = ["--scheduler", scheduler] if scheduler else []
         self._spawn(
             name,
             [
@@ -205,6 +209,7 @@ class Stack:
                 str(self.tmp / f"{name}-schedule"),
                 "--pidfile",
                 str(self.tmp / f"{name}.pid"),
+                *extra,
             ],
         )
 
@@ -217,7 +222,7 @@ class Stack:
                 continue
             self.restarts[name] = self.restarts.get(name, 0) + 1
             if name.startswith("beat"):
-                self.start_beat(name)
+                self.start_beat(name, self.schedulers.get(name, ""))
             else:
                 self.start_worker(name)
             restarted.append(name)
