@@ -373,3 +373,51 @@ def test_partner_portal_lists_agency_statements(
         client_for(other_recruiter).get(f"/partner/statements/{statement.pk}/pdf/").status_code
         == 404
     )
+
+
+def test_previous_period_is_the_month_before_in_tokyo():
+    assert previous_period(dt.date(2026, 1, 1)) == "2025-12"
+    assert previous_period(dt.date(2026, 3, 31)) == "2026-02"
+
+
+def test_a_second_beat_finds_the_redis_lock_taken_and_does_nothing(
+    partnership, other_company, settings
+):
+    import redis
+
+    from credits.tasks import settle_period_task, settle_previous_month_task
+
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis (always set in CI)")
+    period = previous_period()
+    make_placements(
+        partnership,
+        2,
+        hiring_company=other_company,
+        fee_jpy=1_000_000,
+        guarantee_ends_on=dt.date.fromisoformat(f"{period}-03"),
+    )
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    held = client.lock(f"careerrelay:settlement:{period}", timeout=30)
+    assert held.acquire(blocking=False)
+    try:
+        assert settle_previous_month_task.apply().get() == "busy"
+        assert settle_period_task.apply(kwargs={"period": period}).get() == "busy"
+        assert not SettlementRun.objects.filter(period=period).exists()
+        assert not LedgerTransaction.objects.unscoped().exists()
+    finally:
+        held.release()
+    assert settle_previous_month_task.apply().get() == "done"
+    assert LedgerTransaction.objects.unscoped().filter(kind="rebate").count() == 2
+    assert settle_previous_month_task.apply().get() == "done"
+    assert LedgerTransaction.objects.unscoped().filter(kind="rebate").count() == 2
+    assert not client.exists(f"careerrelay:settlement:{period}")
+
+
+def test_settlement_task_refuses_a_malformed_period(db):
+    from careerrelay.core.errors import ApplicationError
+    from credits.tasks import settle_period_task
+
+    with pytest.raises(ApplicationError):
+        settle_period_task.apply(kwargs={"period": "2026/10"}).get()
+    assert not SettlementRun.objects.exists()
