@@ -53,6 +53,7 @@ from referrals.models import Click, ClickClass, DailyStat, Referral, ReferralSta
 TOKYO = ZoneInfo("Asia/Tokyo")
 RECENT_DAYS = 2
 REBUILD_DAYS = 400
+REBUILD_CHUNK_DAYS = 31
 WATERMARK_KEY = "referrals:rollup:watermark"
 WATERMARK_OVERLAP = dt.timedelta(minutes=10)
 # Ids handed out before the previous refresh may commit after it: look back this many ids.
@@ -279,8 +280,8 @@ def rollup_rebuild(
     """Recompute the last `days` Tokyo days (default 400) for the given companies or all;
     `days=None` recomputes the whole history (from the earliest click or referral)."""
     today = tokyo_today(now)
+    ids = None if company_ids is None else list(company_ids)
     if days is None:
-        ids = None if company_ids is None else list(company_ids)
         earliest = []
         for model, field in ((Click, "clicked_at"), (Referral, "created_at")):
             qs = model.objects.unscoped()
@@ -292,10 +293,19 @@ def rollup_rebuild(
         if not earliest:
             return RollupResult(0, 0, 0)
         days = (today - min(earliest)).days + 1
-        company_ids = ids
-    return rollup_recompute(
-        days=[today - dt.timedelta(days=n) for n in range(days)], company_ids=company_ids
-    )
+    # One transaction per month-sized window: bounded memory and short advisory-lock holds, so
+    # the minute refresh is never stuck behind the whole history.
+    written = removed = total_days = 0
+    for offset in range(0, days, REBUILD_CHUNK_DAYS):
+        window = [
+            today - dt.timedelta(days=n)
+            for n in range(offset, min(offset + REBUILD_CHUNK_DAYS, days))
+        ]
+        result = rollup_recompute(days=window, company_ids=ids)
+        written += result.rows_written
+        removed += result.rows_removed
+        total_days += result.days
+    return RollupResult(written, removed, total_days)
 
 
 def _touched_cohorts(*, since: dt.datetime) -> dict[int, set[dt.date]]:
