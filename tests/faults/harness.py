@@ -109,6 +109,7 @@ class Stack:
     logs: dict[str, Path] = field(default_factory=dict)
     restarts: dict[str, int] = field(default_factory=dict)
     schedulers: dict[str, str] = field(default_factory=dict)
+    database_url: str = ""
 
     @property
     def mail_dir(self) -> Path:
@@ -119,7 +120,8 @@ class Stack:
         env = dict(os.environ)
         env.update(
             DJANGO_SETTINGS_MODULE="tests.faults.fault_settings",
-            DATABASE_URL=(
+            DATABASE_URL=self.database_url
+            or (
                 f"postgres://{d['USER']}:{d.get('PASSWORD') or ''}@{d['HOST'] or '127.0.0.1'}:"
                 f"{d['PORT'] or 5432}/{d['NAME']}"
             ),
