@@ -257,24 +257,25 @@ WITH u AS (
     SELECT partnership_id, company_id, agency_id, %(kind)s, 'rebate:' || placement_id,
            referral_id, placement_id, %(period)s, %(memo)s, %(now)s
       FROM u
+        ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id, placement_id, idempotency_key
+), e AS (
+    INSERT INTO credits_ledgerentry
+        (transaction_id, account_id, partnership_id, company_id, agency_id, account_name,
+         unit, amount, kind, idempotency_key, created_at)
+    SELECT tx.id, leg.account_id, u.partnership_id, u.company_id, u.agency_id, leg.name,
+           %(unit)s, leg.amount, %(kind)s, tx.idempotency_key || ':' || leg.name, %(now)s
+      FROM tx
+      JOIN u ON u.placement_id = tx.placement_id
+     CROSS JOIN LATERAL (VALUES (u.credit_account, %(credit_name)s, u.amount),
+                                (u.owed_account, %(owed_name)s, -u.amount))
+           AS leg(account_id, name, amount)
+    RETURNING account_id, amount
 )
-INSERT INTO credits_ledgerentry
-    (transaction_id, account_id, partnership_id, company_id, agency_id, account_name, unit,
-     amount, kind, idempotency_key, created_at)
-SELECT tx.id, leg.account_id, u.partnership_id, u.company_id, u.agency_id, leg.name,
-       %(unit)s, leg.amount, %(kind)s, tx.idempotency_key || ':' || leg.name, %(now)s
-  FROM tx
-  JOIN u ON u.placement_id = tx.placement_id
- CROSS JOIN LATERAL (VALUES (u.credit_account, %(credit_name)s, u.amount),
-                            (u.owed_account, %(owed_name)s, -u.amount))
-       AS leg(account_id, name, amount)
-"""
-
-_BALANCES_SQL = """
-UPDATE credits_ledgeraccount a SET balance = a.balance + d.delta
-  FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, delta)
- WHERE a.id = d.id
+UPDATE credits_ledgeraccount a
+   SET balance = a.balance + d.delta
+  FROM (SELECT account_id, SUM(amount) AS delta FROM e GROUP BY account_id) AS d
+ WHERE a.id = d.account_id
 """
 
 _MARK_SQL = """
@@ -293,7 +294,9 @@ def _post_rebates_sql(
     postings: list[tuple[dict[str, Any], int]],
     accounts: dict[tuple[int, str], LedgerAccount],
 ) -> None:
-    """PostgreSQL: the same rows as the ORM path, in one statement per chunk."""
+    """PostgreSQL: the same rows as the ORM path in one statement per chunk: transactions (a
+    key that exists already is skipped), their entries, and the cached balances of the
+    (already locked) accounts by exactly what was inserted."""
     columns: dict[str, list[Any]] = defaultdict(list)
     for row, amount in postings:
         pid = row["partnership_id"]
@@ -329,19 +332,19 @@ def _settle_rebate_chunk(*, period: str, ids: list[int]) -> int:
         if not rows:
             return 0
         postings = [(row, amount) for row in rows if (amount := _rebate_amount(row)) > 0]
-        done = _posted_keys([row["pk"] for row, _ in postings])
-        todo = [(row, amount) for row, amount in postings if row["pk"] not in done]
-        if todo:
+        if postings:
             partnerships = {
                 row["partnership_id"]: (row["partnership__company_id"], row["agency_id"])
-                for row, _ in todo
+                for row, _ in postings
             }
             accounts = _rebate_accounts_locked(partnerships)
             if connection.vendor == "postgresql":
-                _post_rebates_sql(period=period, postings=todo, accounts=accounts)
+                _post_rebates_sql(period=period, postings=postings, accounts=accounts)
             else:
+                done = _posted_keys([row["pk"] for row, _ in postings])
+                todo = [(row, amount) for row, amount in postings if row["pk"] not in done]
                 _post_rebates_orm(period=period, postings=todo, accounts=accounts)
-            _add_to_balances(todo, accounts)
+                _add_to_balances(todo, accounts)
         amounts = {row["pk"]: amount for row, amount in postings}
         _mark_settled(period=period, amounts={row["pk"]: amounts.get(row["pk"], 0) for row in rows})
         return len(rows)
@@ -358,16 +361,12 @@ def _add_to_balances(
     postings: list[tuple[dict[str, Any], int]],
     accounts: dict[tuple[int, str], LedgerAccount],
 ) -> None:
-    """Cached balances += the chunk's postings, one update per account (rows locked)."""
+    """ORM path: cached balances += the chunk's postings (the accounts are locked)."""
     deltas: dict[int, int] = defaultdict(int)
     for row, amount in postings:
         pid = row["partnership_id"]
         deltas[accounts[(pid, AccountName.REBATE_JPY)].pk] += amount
         deltas[accounts[(pid, AccountName.REBATE_OWED)].pk] -= amount
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_BALANCES_SQL, [list(deltas), list(deltas.values())])
-        return
     changed = []
     for account in accounts.values():
         if deltas.get(account.pk):

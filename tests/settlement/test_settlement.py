@@ -421,3 +421,29 @@ def test_settlement_task_refuses_a_malformed_period(db):
     with pytest.raises(ApplicationError):
         settle_period_task.apply(kwargs={"period": "2026/10"}).get()
     assert not SettlementRun.objects.exists()
+
+
+def test_a_rebate_already_posted_under_its_key_is_never_posted_again(partnership, other_company):
+    from credits.services import ledger_post
+
+    period = previous_period()
+    first, second = make_placements(
+        partnership,
+        2,
+        hiring_company=other_company,
+        fee_jpy=1_000_000,
+        guarantee_ends_on=dt.date.fromisoformat(f"{period}-07"),
+    )
+    ledger_post(
+        partnership=partnership,
+        kind="rebate",
+        idempotency_key=f"rebate:{first.pk}",
+        legs=[("rebate_jpy", 100_000), ("rebate_owed", -100_000)],
+        placement=first,
+        period=period,
+    )
+    settle_period(period=period)
+    keys = sorted(LedgerTransaction.objects.unscoped().values_list("idempotency_key", flat=True))
+    assert keys == sorted([f"rebate:{first.pk}", f"rebate:{second.pk}"])
+    assert rebate_balance(partnership) == 200_000
+    assert_ledger_consistent()
