@@ -150,18 +150,20 @@ class Copier:
         columns = [c for c in self.columns if c != pk or pk in first]
         quoted = ", ".join(f'"{c}"' for c in columns)
         sql = f'COPY "{self.table}" ({quoted}) FROM STDIN'
+        plan = [(c, self.defaults.get(c, _REQUIRED), c in self.json_columns) for c in columns]
+        for column, default, _json in plan:
+            if default is _REQUIRED and column not in first:
+                raise ValueError(f"{self.table}.{column} needs a value")
+        json_at = [i for i, (_c, _d, is_json) in enumerate(plan) if is_json]
         count = 0
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            write = copy.write_row
             for row in itertools.chain([first], iterator):
-                values = []
-                for column in columns:
-                    value = row[column] if column in row else self.defaults[column]
-                    if value is _REQUIRED:
-                        raise ValueError(f"{self.table}.{column} needs a value")
-                    if column in self.json_columns and value is not None:
-                        value = Jsonb(value)
-                    values.append(value)
-                copy.write_row(values)
+                values = [row.get(column, default) for column, default, _json in plan]
+                for i in json_at:
+                    if values[i] is not None:
+                        values[i] = Jsonb(values[i])
+                write(values)
                 count += 1
         return count
 
