@@ -13,7 +13,10 @@ from django.views.decorators.http import require_POST
 from agencies.models import Agency
 from careerrelay.core.decorators import agency_required, company_required
 from careerrelay.core.errors import ApplicationError
-from careerrelay.core.memberships import invitations_for_email
+from careerrelay.core.memberships import (
+    invitation_accept_for_verified_email,
+    invitations_for_email,
+)
 from careerrelay.core.org_views import apply_error
 from careerrelay.core.permissions import role_at_least
 from careerrelay.core.tenancy import SESSION_KEY
@@ -44,6 +47,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def onboarding(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and "invitation" in request.POST:
+        return _accept_pending_invitation(request)
     form = OnboardingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -61,6 +66,20 @@ def onboarding(request: HttpRequest) -> HttpResponse:
         "invitations": invitations_for_email(email=request.user.email),
     }
     return render(request, "companies/onboarding.html", context, status=400 if form.errors else 200)
+
+
+def _accept_pending_invitation(request: HttpRequest) -> HttpResponse:
+    try:
+        member = invitation_accept_for_verified_email(
+            invitation_id=int(request.POST["invitation"]), user=request.user
+        )
+    except (ApplicationError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", _("招待を承諾できませんでした。")))
+        return redirect("companies:onboarding")
+    tenant = member.company if hasattr(member, "company") else member.agency
+    request.session[SESSION_KEY] = tenant.org_key
+    messages.success(request, _("%(name)s に参加しました。") % {"name": tenant.name})
+    return redirect("/app/" if tenant.kind == "company" else "/partner/")
 
 
 # ---------- partnerships (the company side) ----------

@@ -249,13 +249,35 @@ def invitation_revoke(
 
 @transaction.atomic
 def invitation_accept(*, token: str, user: Any) -> Any:
-    """Join the organisation the invitation is for. The signed-in user's email must be the
+    """Join the organisation the invitation link is for. The signed-in user's email must be the
     invited address. Side effects: a membership, an audit row. Returns the membership."""
     found = invitation_get_by_token(token=token)
     if found is None:
         raise ApplicationError(_("この招待リンクは無効か、有効期限が切れています。"))
-    invitation = Invitation.objects.unscoped().select_for_update().get(pk=found.pk)
-    if invitation.accepted_at or invitation.revoked_at:
+    return _accept(invitation_id=found.pk, user=user)
+
+
+@transaction.atomic
+def invitation_accept_for_verified_email(*, invitation_id: int, user: Any) -> Any:
+    """Accept a pending invitation from the onboarding page, without the link: allowed when the
+    invited address is one of the user's verified email addresses (allauth), which proves the
+    same thing the link does. Side effects: as `invitation_accept`."""
+    from allauth.account.models import EmailAddress
+
+    invitation = Invitation.objects.unscoped().filter(pk=invitation_id).first()
+    if (
+        invitation is None
+        or not EmailAddress.objects.filter(
+            user=user, email__iexact=invitation.email, verified=True
+        ).exists()
+    ):
+        raise ApplicationError(_("この招待リンクは無効か、有効期限が切れています。"))
+    return _accept(invitation_id=invitation.pk, user=user)
+
+
+def _accept(*, invitation_id: int, user: Any) -> Any:
+    invitation = Invitation.objects.unscoped().select_for_update().get(pk=invitation_id)
+    if invitation.accepted_at or invitation.revoked_at or invitation.expires_at <= timezone.now():
         raise ApplicationError(_("この招待リンクは無効か、有効期限が切れています。"))
     if invitation.email.lower() != user.email.lower():
         raise ApplicationError(

@@ -195,3 +195,48 @@ def test_switching_organisation(client_for, hr_user, agency):
     assert response["Location"] == "/partner/"
     assert client.get("/partner/team/").status_code == 200
     assert client.get("/app/team/").status_code == 404
+
+
+def test_new_person_signs_up_from_the_invitation_and_joins(
+    invite, client_for, client, hr_user, company
+):
+    invite(client_for(hr_user), "newbie@acme.example", "member")
+    token = _token_from_mail()
+    client.logout()
+    signup = f"/accounts/signup/?next=/invitations/{token}/"
+    assert f"/invitations/{token}/" in client.get(f"/invitations/{token}/").content.decode()
+    response = client.post(
+        signup,
+        {
+            "email": "newbie@acme.example",
+            "password1": "Kx9!long-pass",
+            "password2": "Kx9!long-pass",
+        },
+    )
+    assert response.status_code == 302
+    confirm = re.search(r"/accounts/confirm-email/[^\s/]+/", mail.outbox[-1].body).group(0)
+    response = client.post(confirm, follow=True)
+    landing = response.redirect_chain[-1][0]
+    # Either back on the invitation link or on onboarding, which lists the invitation.
+    assert landing in (f"/invitations/{token}/", "/app/onboarding/")
+    invitation = Invitation.objects.for_tenant(company).get()
+    if landing == "/app/onboarding/":
+        assert "招待を承諾して参加する" in response.content.decode()
+        response = client.post("/app/onboarding/", {"invitation": invitation.pk})
+    else:
+        response = client.post(landing)
+    assert response["Location"] == "/app/"
+    assert (
+        CompanyMember.objects.get(company=company, user__email="newbie@acme.example").role
+        == "member"
+    )
+
+
+def test_onboarding_accept_needs_the_verified_invited_address(client_for, hr_user, company, invite):
+    invite(client_for(hr_user), "target@acme.example", "member")
+    invitation = Invitation.objects.for_tenant(company).get()
+    intruder = UserFactory(email="intruder@acme.example")
+    client = client_for(intruder)
+    response = client.post("/app/onboarding/", {"invitation": invitation.pk}, follow=True)
+    assert "この招待リンクは無効か、有効期限が切れています。" in response.content.decode()
+    assert not CompanyMember.objects.filter(user=intruder).exists()
