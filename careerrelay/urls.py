@@ -6,8 +6,9 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from careerrelay.core import api_docs
 from careerrelay.core import views as core_views
 
 urlpatterns = [
@@ -29,8 +30,8 @@ urlpatterns = [
     path("r/", include("referrals.urls")),
     path("api/v1/", include("careerrelay.api")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/v1/docs/", api_docs.swagger_view, name="api-docs"),
+    path("api/v1/redoc/", api_docs.redoc_view, name="api-redoc"),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
