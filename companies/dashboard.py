@@ -47,11 +47,9 @@ def _saved_language(request: HttpRequest) -> str | None:
 
 
 def _period_form(request: HttpRequest) -> PeriodForm:
+    """Bound only when the query names a period: an unbound form means the default period."""
     data = request.GET if any(k in request.GET for k in ("range", "start", "end")) else None
-    form = PeriodForm(data)
-    if data is None:
-        form.is_valid()  # unbound: no errors, default period
-    return form
+    return PeriodForm(data)
 
 
 def _period_query(period: stats.Period) -> str:
