@@ -19,6 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from careerrelay.core.apikeys import api_key_revoke
 from careerrelay.core.models import ApiKey, AuditEvent, Invitation, Notification, OutboxMessage
 
+admin.site.site_header = _("キャリアリレー 運営管理")
+admin.site.site_title = _("キャリアリレー 運営管理")
+admin.site.index_title = _("運営メニュー")
+
 CSV_COLUMNS = [
     "created_at_utc",
     "action",
