@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from agencies.models import Placement
@@ -27,6 +28,20 @@ pytestmark = [
 ]
 
 
+def _connect() -> None:
+    """Open this thread's own connection before the race starts. Other test runs may share
+    the server: wait for a free slot rather than fail on `too many clients` (only while
+    connecting; no query of the test is ever retried)."""
+    for attempt in range(60):
+        try:
+            connection.ensure_connection()
+            return
+        except OperationalError as exc:
+            if "too many clients" not in str(exc) or attempt == 59:
+                raise
+            time.sleep(0.5)
+
+
 def _threaded(n_threads: int, items: list[Any], fn: Callable[[Any], Any]) -> list[Any]:
     """Split items into n_threads chunks; each thread works its chunk on its own connection
     and closes it. Returns per-item results (exceptions included) in item order."""
@@ -36,7 +51,14 @@ def _threaded(n_threads: int, items: list[Any], fn: Callable[[Any], Any]) -> lis
 
     def work(index: int) -> None:
         try:
-            barrier.wait(timeout=60)
+            try:
+                _connect()
+                barrier.wait(timeout=120)
+            except Exception as exc:  # reported per item, so the test shows it
+                barrier.abort()
+                for j in range(len(chunks[index])):
+                    results[j * n_threads + index] = exc
+                return
             for j, item in enumerate(chunks[index]):
                 try:
                     results[j * n_threads + index] = fn(item)
@@ -200,6 +222,7 @@ def test_100_concurrent_redemptions_of_10_free_hires_exactly_10_succeed(
         from credits.models import LedgerAccount
 
         try:
+            _connect()
             while not stop.is_set():
                 observed.append(
                     LedgerAccount.objects.unscoped()

@@ -159,8 +159,8 @@ class LedgerMachine(RuleBasedStateMachine):
 @pytest.mark.slow
 def test_ledger_state_machine(db: Any) -> None:
     LedgerMachine.TestCase.settings = settings(
-        max_examples=25,
-        stateful_step_count=30,
+        max_examples=20,
+        stateful_step_count=25,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         database=None,
