@@ -138,3 +138,21 @@ def test_api_bulk_json_and_csv(api_client_for, company, partnership) -> None:
     assert bad.status_code == 400
     assert bad.json()["extra"]["errors"][0]["line"] == 2
     assert "file" in bad.json()
+
+
+def test_batches_are_tenant_scoped(
+    client_for, hr_user, other_hr_user, recruiter, partnership
+) -> None:
+    client = client_for(hr_user)
+    assert upload(client, partnership, ROWS.encode()).status_code == 302
+    batch = LinkBatch.all_objects.get()
+    client.force_login(other_hr_user)
+    assert client.get(f"/app/links/bulk/{batch.pk}/").status_code == 404
+    assert client.get(f"/app/links/bulk/{batch.pk}/download/").status_code == 404
+    # Another company cannot upload onto this company's partnership.
+    r = upload(client, partnership, ROWS.replace("taro", "jiro").encode())
+    assert r.status_code == 400
+    client.force_login(recruiter)  # agencies have no HR link pages
+    assert client.get("/app/links/").status_code == 404
+    assert client.get(f"/app/links/bulk/{batch.pk}/download/").status_code == 404
+    assert ReferralLink.all_objects.count() == 3
