@@ -69,7 +69,7 @@ class Sizes:
         self.large_clicks = scaled(1_000_000, s, 10_000)
         self.large_referrals = scaled(100_000, s, 1_000)
         self.registrations_per_client = scaled(20, s, 3)
-        self.qualify_per_client = scaled(20, s, 3)
+        self.qualify_per_client = scaled(10, s, 3)
         self.settle_companies = scaled(1_000, s, 10)
         self.settle_agencies = scaled(20, s, 2)
         self.settle_placements = scaled(100_000, s, 1_000)

@@ -66,9 +66,7 @@ class Bench:
         self.output = Path(os.environ.get("BENCH_OUTPUT", ROOT / "bench" / "results.json"))
         default_seconds = 10.0 if self.scale >= 0.5 else 3.0 if self.scale >= 0.05 else 2.0
         self.seconds = float(os.environ.get("BENCH_SECONDS", default_seconds))
-        # Interleaved rounds: the median of 5 at full scale rides out a neighbour's burst of
-        # CPU on a shared machine better than 3.
-        self.rounds = int(os.environ.get("BENCH_ROUNDS", "5" if self.scale >= 0.5 else "3"))
+        self.rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
         self.keep = os.environ.get("BENCH_KEEP") == "1"
         self.workdir = Path(tempfile.mkdtemp(prefix="cr-bench-"))
         self.results: dict[str, float | None] = dict.fromkeys(TARGETS)
@@ -492,7 +490,7 @@ class Bench:
             for size in ("small", "large")
         }
         samples: dict[tuple[str, str], list[float]] = {(s, p): [] for s in sessions for p in pages}
-        n = 100 if self.scale >= 0.5 else 30
+        n = 60 if self.scale >= 0.5 else 30
         for i in range(n + 5):
             for size, session in sessions.items():
                 for page in pages:
