@@ -83,6 +83,7 @@ def both(**kw: Any) -> Spec:
 ROUTES: dict[str, Spec] = {
     # core
     "home": PUBLIC,
+    "healthz": PUBLIC,
     "after_login": SIGNED_IN,
     "org_switch": SIGNED_IN,
     "set_language": PUBLIC,
@@ -317,14 +318,18 @@ def call(p: Principal, method: str, url: str, *, api: bool, data: dict[str, Any]
 
 
 def snapshot(world: World) -> dict[tuple[str, Any], dict[str, Any]]:
-    out = {}
+    by_model: dict[type, list[Any]] = {}
     for owned in world.objects:
-        model = type(owned.obj)
-        row = model._base_manager.filter(pk=owned.pk).first()
-        data = model_to_dict(row) if row is not None else None
-        if data is not None:
-            data.pop("last_used_at", None)
-        out[(owned.kind, owned.pk)] = data
+        by_model.setdefault(type(owned.obj), []).append(owned)
+    out: dict[tuple[str, Any], dict[str, Any]] = {}
+    for model, owned_rows in by_model.items():
+        rows = model._base_manager.in_bulk([o.pk for o in owned_rows])
+        for owned in owned_rows:
+            row = rows.get(owned.pk)
+            data = model_to_dict(row) if row is not None else None
+            if data is not None:
+                data.pop("last_used_at", None)
+            out[(owned.kind, owned.pk)] = data
     return out
 
 
@@ -349,6 +354,7 @@ def object_value(owned: Any, attr: str | None) -> Any:
 
 
 ALL_ROUTES = walk()
+CELLS: Counter[str] = Counter()
 
 
 @pytest.mark.parametrize("route", ALL_ROUTES, ids=lambda r: r.pattern)
@@ -398,6 +404,8 @@ def test_route_isolation(route: Route, world: World, db: Any) -> None:
             for cell, kw, owned in cells:
                 url = route.url(**kw)
                 response = call(p, method, url, api=route.is_api, data=harm)
+                CELLS[cell] += 1
+                CELLS[f"principal:{p.label}"] += 1
                 status = response.status_code
                 where = f"{method.upper()} {url} as {p.label} [{cell}]"
                 if status >= 500:
@@ -482,3 +490,13 @@ def test_every_classified_route_still_exists() -> None:
     keys = {r.key for r in ALL_ROUTES}
     stale = sorted(k for k in ROUTES if k not in keys)
     assert not stale, f"ROUTES names routes that no longer exist: {stale}"
+
+
+def test_zz_report_the_matrix_size() -> None:
+    routes = len(ALL_ROUTES)
+    print(  # noqa: T201
+        f"\nisolation matrix: {routes} routes, {sum(v for k, v in CELLS.items() if ':' not in k)} "
+        f"requests ({CELLS['foreign']} foreign-object, {CELLS['own']} own-object, "
+        f"{CELLS['missing']} nonexistent-id, {CELLS['plain']} list/plain cells); "
+        f"principals {sorted((k.split(':', 1)[1], v) for k, v in CELLS.items() if ':' in k)}"
+    )
