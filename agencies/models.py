@@ -76,7 +76,11 @@ class Placement(TenantOwned):
     came through a referral); `hiring_company` is where the candidate was placed."""
 
     tenant_fields: ClassVar[tuple[str, ...]] = ("agency",)
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="placements")
+    # Indexed together with created_at (placement_agency_created_idx); a second index on the
+    # key alone would only slow down settlement's bulk updates.
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="placements", db_index=False
+    )
     referral = models.ForeignKey(
         "referrals.Referral",
         null=True,
@@ -135,6 +139,7 @@ class Placement(TenantOwned):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -57,15 +57,14 @@ FONT_FALLBACKS = (
 # --- fonts ----------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def japanese_font_path(weight: str = "regular") -> str:
+@lru_cache(maxsize=1)
+def japanese_font_path() -> str:
     """A local Japanese font file: fontconfig's answer first, then known locations."""
-    family = "Noto Sans CJK JP:bold" if weight == "bold" else "Noto Sans CJK JP"
     fc_match = shutil.which("fc-match")
     if fc_match:
         try:
             found = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-                [fc_match, "-f", "%{file}", f"{family}:lang=ja"],
+                [fc_match, "-f", "%{file}", "Noto Sans CJK JP:lang=ja"],
                 capture_output=True,
                 text=True,
                 timeout=5,
@@ -75,10 +74,7 @@ def japanese_font_path(weight: str = "regular") -> str:
             found = ""
         if found and Path(found).is_file() and ("CJK" in found or "ipa" in found.lower()):
             return found
-    candidates = FONT_FALLBACKS
-    if weight == "bold":
-        candidates = tuple(p.replace("Regular", "Bold") for p in FONT_FALLBACKS) + candidates
-    for path in candidates:
+    for path in FONT_FALLBACKS:
         if Path(path).is_file():
             return path
     raise RuntimeError(
@@ -285,7 +281,6 @@ def _pdf_context(statement: Statement, org: Company | Agency) -> dict[str, Any]:
         "issuer_name": settings.PLATFORM_INVOICE_NAME,
         "issuer_registration_number": settings.PLATFORM_INVOICE_REGISTRATION_NUMBER,
         "font_regular": Path(japanese_font_path()).as_uri(),
-        "font_bold": Path(japanese_font_path("bold")).as_uri(),
     }
 
 
