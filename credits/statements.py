@@ -46,6 +46,8 @@ from credits.settlement import period_bounds
 logger = logging.getLogger(__name__)
 
 REGISTRATION_NUMBER_RE = re.compile(r"^T\d{13}$")
+# Above this many owed lines, an agency statement lists one line per company and kind.
+AGENCY_DETAIL_LINES = 200
 FONT_FALLBACKS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
@@ -236,7 +238,38 @@ def statement_data_for_period(period: str) -> dict[tuple[str, int], StatementDat
                     "taxable": False,
                 }
             )
+    for item in data.values():
+        if item.kind == StatementKind.AGENCY:
+            item.lines = _summarised_owed(item.lines)
     return data
+
+
+def _summarised_owed(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An agency with very many placements in a month gets one owed line per referring
+    company and kind (count and sum) instead of one per placement, so its statement stays a
+    few pages; the per-placement detail is in the portal and the API."""
+    owed = [line for line in lines if line["section"] == "owed"]
+    if len(owed) <= AGENCY_DETAIL_LINES:
+        return lines
+    groups: dict[tuple[int, str], dict[str, Any]] = {}
+    for line in owed:
+        key = (line["company_id"], line["label"])
+        group = groups.setdefault(
+            key,
+            {
+                **line,
+                "referral": "",
+                "placement": None,
+                "hiring_company": "",
+                "amount_jpy": 0,
+                "count": 0,
+            },
+        )
+        group["amount_jpy"] += line["amount_jpy"]
+        group["count"] += 1
+    for group in groups.values():
+        group["referral"] = _("%(n)d件") % {"n": group["count"]}
+    return list(groups.values()) + [line for line in lines if line["section"] != "owed"]
 
 
 # --- rendering ------------------------------------------------------------------------------

@@ -447,3 +447,31 @@ def test_a_rebate_already_posted_under_its_key_is_never_posted_again(partnership
     assert keys == sorted([f"rebate:{first.pk}", f"rebate:{second.pk}"])
     assert rebate_balance(partnership) == 200_000
     assert_ledger_consistent()
+
+
+def test_an_agency_with_many_placements_gets_one_owed_line_per_company(agency, other_company):
+    from tests.factories import CompanyFactory, PartnershipFactory
+
+    period = previous_period()
+    ends = dt.date.fromisoformat(f"{period}-11")
+    partnerships = [PartnershipFactory(company=CompanyFactory(), agency=agency) for _ in range(2)]
+    for p, n in zip(partnerships, (150, 60), strict=True):
+        make_placements(
+            p, n, hiring_company=other_company, fee_jpy=1_000_000, guarantee_ends_on=ends
+        )
+    settle_period(period=period)
+    statements_render_period(period=period)
+    statement = Statement.objects.unscoped().get(kind="agency")
+    owed = sorted(
+        (line["company_id"], line["count"], line["amount_jpy"]) for line in statement.lines
+    )
+    assert owed == sorted(
+        [
+            (partnerships[0].company_id, 150, 150 * 100_000),
+            (partnerships[1].company_id, 60, 60 * 100_000),
+        ]
+    )
+    assert statement.total_jpy == 210 * 100_000
+    company_statement = Statement.objects.unscoped().get(company=partnerships[0].company)
+    assert len(company_statement.lines) == 150  # companies keep one line per referral
+    assert statement.pdf
