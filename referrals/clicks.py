@@ -231,7 +231,11 @@ def drain(
             # Committed: now (and only now) drop exactly this batch from the processing list.
             conn.ltrim(PROCESSING_KEY, len(raw), -1)
             processed += len(raw)
-            conn.eval(_REFRESH, 1, LOCK_KEY, token, LOCK_SECONDS * 1000)
+            if not conn.eval(_REFRESH, 1, LOCK_KEY, token, LOCK_SECONDS * 1000):
+                # The lock lapsed during a slow batch and another drain may own the queue now:
+                # stop here (duplicates are impossible by uid; stopping avoids racing it).
+                logger.warning("click drain lost its lock after %s events; stopping", processed)
+                break
             if time.monotonic() - started > run_seconds:
                 break
     finally:
