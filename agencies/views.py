@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -57,11 +57,10 @@ def free_hire_holders(agency: Any) -> list[Any]:
 # --- inbox ------------------------------------------------------------------------------------
 
 
-@agency_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def _inbox_context(request: HttpRequest, params: QueryDict) -> dict[str, Any]:
     agency = request.tenant  # type: ignore[attr-defined]
     companies = list(selectors.partner_companies(agency=agency))
-    form = InboxFilterForm(request.GET or None, companies=companies)
+    form = InboxFilterForm(params or None, companies=companies)
     filters = selectors.InboxFilters()
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -75,18 +74,22 @@ def inbox(request: HttpRequest) -> HttpResponse:
             verified=data["verified"],
         )
     page = Paginator(selectors.referral_inbox(agency=agency, filters=filters), INBOX_PAGE_SIZE)
-    page = page.get_page(request.GET.get("page"))
-    rows = [{"referral": r, "candidate": candidate_view(r)} for r in page.object_list]
-    query = request.GET.copy()
+    page = page.get_page(params.get("page"))
+    query = params.copy()
     query.pop("page", None)
-    context = {
+    return {
         "form": form,
         "page": page,
-        "rows": rows,
+        "rows": [{"referral": r, "candidate": candidate_view(r)} for r in page.object_list],
         "query": query.urlencode(),
         "bulk_form": BulkStageForm(),
         "holders": free_hire_holders(agency),
     }
+
+
+@agency_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    context = _inbox_context(request, request.GET)
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "agencies/partials/inbox_table.html", context)
     return render(request, "agencies/inbox.html", context)
@@ -95,31 +98,35 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @agency_required
 @require_POST
 def referral_bulk_stage(request: HttpRequest) -> HttpResponse:
+    """Without JS: change, then redirect back to the same filtered inbox. With htmx: change,
+    then answer the refreshed table with the outcome above it."""
     agency = request.tenant  # type: ignore[attr-defined]
     form = BulkStageForm(request.POST)
-    back = reverse("agencies:inbox") + _safe_query(request.POST.get("query", ""))
+    query = QueryDict(request.POST.get("query", ""))
+    error = ""
+    notice = ""
     if not form.is_valid():
-        messages.error(request, _("変更する段階を選択してください。"))
-        return redirect(back)
-    try:
-        changed = services.referral_stage_bulk_set(
-            agency=agency,
-            referral_ids=form.cleaned_data["referrals"],
-            stage=form.cleaned_data["stage"],
-            actor=request.user,
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+        error = _("変更する段階を選択してください。")
     else:
-        messages.success(request, _("%(n)d 件の段階を変更しました。") % {"n": changed})
-    return redirect(back)
-
-
-def _safe_query(query: str) -> str:
-    from django.http import QueryDict
-
-    clean = QueryDict(query, mutable=True)
-    return f"?{clean.urlencode()}" if clean else ""
+        try:
+            changed = services.referral_stage_bulk_set(
+                agency=agency,
+                referral_ids=form.cleaned_data["referrals"],
+                stage=form.cleaned_data["stage"],
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            notice = _("%(n)d 件の段階を変更しました。") % {"n": changed}
+    if request.htmx:  # type: ignore[attr-defined]
+        context = {**_inbox_context(request, query), "notice": notice, "error": error}
+        return render(request, "agencies/partials/inbox_table.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
+    return redirect(reverse("agencies:inbox") + (f"?{query.urlencode()}" if query else ""))
 
 
 # --- candidate detail -----------------------------------------------------------------------

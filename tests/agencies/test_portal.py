@@ -268,3 +268,24 @@ def test_portal_pages_render_in_english(portal, partnership, other_company):
         page = portal.get(url, HTTP_ACCEPT_LANGUAGE="en")
         assert page.status_code == 200, url
         assert text in page.content.decode(), url
+
+
+def test_bulk_stage_change_with_htmx_answers_the_refreshed_table(portal, partnership):
+    a, b = make_referral(partnership), make_referral(partnership)
+    r = portal.post(
+        "/partner/referrals/bulk-stage/",
+        {"stage": "interviewed", "referrals": [a.pk], "query": "stage=new"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "<html" not in body
+    assert 'role="status"' in body
+    # The table keeps the filter (stage = new): the changed candidate has left it.
+    assert f'value="{b.pk}"' in body
+    assert f'value="{a.pk}"' not in body
+    assert Referral.objects.unscoped().get(pk=a.pk).stage == "interviewed"
+    bad = portal.post(
+        "/partner/referrals/bulk-stage/", {"stage": "interviewed"}, HTTP_HX_REQUEST="true"
+    )
+    assert 'role="alert"' in bad.content.decode()
