@@ -30,11 +30,9 @@ LICENSE_RE = re.compile(r"^(\d{2})-ユ-(\d{6})$")
 INVOICE_RE = re.compile(r"^T\d{13}$")
 
 
-def normalize_license_number(value: str) -> str:
-    """Return the canonical form of a licence number (it may still be invalid)."""
-    text = unicodedata.normalize("NFKC", value or "")
+def _fold(text: str) -> str:
     out = []
-    for char in text:
+    for char in unicodedata.normalize("NFKC", text):
         if char.isspace():
             continue
         if char in DASHES:
@@ -44,6 +42,18 @@ def normalize_license_number(value: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def normalize_license_number(value: str) -> str:
+    """Return the canonical form of a licence number (it may still be invalid). Idempotent:
+    dropping spaces can bring combining marks together, so fold until nothing changes."""
+    text = value or ""
+    for _attempt in range(4):
+        folded = _fold(text)
+        if folded == text:
+            break
+        text = folded
+    return text
 
 
 def validate_license_number(value: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agencies.validators import (
@@ -75,6 +75,7 @@ def test_any_typed_variant_of_a_valid_number_normalises_back(
 
 
 @given(st.text(max_size=30))
+@settings(max_examples=500)
 def test_normaliser_never_crashes_and_is_idempotent(text):
     once = normalize_license_number(text)
     assert normalize_license_number(once) == once
