@@ -475,3 +475,23 @@ def test_an_agency_with_many_placements_gets_one_owed_line_per_company(agency, o
     company_statement = Statement.objects.unscoped().get(company=partnerships[0].company)
     assert len(company_statement.lines) == 150  # companies keep one line per referral
     assert statement.pdf
+
+
+def test_duplicate_referrals_free_hires_and_unreferred_placements_earn_no_rebate(
+    partnership, other_company
+):
+    from referrals.models import Referral
+
+    period = previous_period()
+    ends = dt.date.fromisoformat(f"{period}-16")
+    dup, free, plain, earning = make_placements(
+        partnership, 4, hiring_company=other_company, fee_jpy=1_000_000, guarantee_ends_on=ends
+    )
+    Referral.all_objects.filter(pk=dup.referral_id).update(status="duplicate")
+    Placement.all_objects.filter(pk=free.pk).update(fee_jpy=0, waived_fee_jpy=1_000_000)
+    Placement.all_objects.filter(pk=plain.pk).update(referral=None, company=None)
+    run = settle_period(period=period)
+    assert run.rebates_posted == 1
+    keys = list(LedgerTransaction.objects.unscoped().values_list("idempotency_key", flat=True))
+    assert keys == [f"rebate:{earning.pk}"]
+    assert set(Placement.objects.unscoped().values_list("rebate_period", flat=True)) == {period}
