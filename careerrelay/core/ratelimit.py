@@ -108,3 +108,26 @@ def ratelimit(
         return wrapper
 
     return decorator
+
+
+class FloodLimitMiddleware:
+    """Per-IP limit on the candidate's landing pages (GET/HEAD under /r/): above
+    CLICK_FLOOD_PER_MINUTE requests a minute from one address the answer is 429 before the view
+    runs, so the flood records no click. 0 (the default outside production) turns it off, so
+    the demo and the benchmark's single-address load are not limited."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = int(getattr(settings, "CLICK_FLOOD_PER_MINUTE", 0) or 0)
+        if (
+            limit
+            and request.method in ("GET", "HEAD")
+            and request.path.startswith("/r/")
+            and not ratelimit_allow(
+                key=f"flood:{client_ip(request)}", limit=limit, window_seconds=60
+            )
+        ):
+            return ratelimited_response(request, retry_after=60)
+        return self.get_response(request)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "careerrelay.core.ratelimit.FloodLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -282,6 +283,9 @@ PII_ENCRYPTION_KEYS = env.list(
     "PII_ENCRYPTION_KEYS", default=["0RzvGN3gqGuoY3Lrd2bp5K1Z0i8o3XGhzsN2vZbVtwQ="]
 )
 PII_HMAC_KEY = env("PII_HMAC_KEY", default="local-demo-hmac-key-change-me")
+
+# Landing-page views per client address and minute before 429 (0 = off; on in production).
+CLICK_FLOOD_PER_MINUTE = env.int("CLICK_FLOOD_PER_MINUTE", default=0)
 
 # Domain defaults.
 ATTRIBUTION_WINDOW_DAYS = 365

@@ -268,3 +268,24 @@ def test_rate_limiter_fails_open_when_the_cache_is_down(settings: Any) -> None:
         }
     }
     assert ratelimit_allow(key="down", limit=0, window_seconds=60)
+
+
+def test_a_landing_page_flood_from_one_address_is_limited_and_not_counted(
+    world: World, db: Any, settings: Any
+) -> None:
+    """With the production limit on (here 50 a minute), views beyond it answer 429 before the
+    view runs: no click is captured for them. Another address is unaffected."""
+    from referrals import clicks, services
+
+    settings.CLICK_FLOOD_PER_MINUTE = 50
+    link = next(o.obj for o in world.of_kind("link") if o.owners == {"co:A", "ag:B"})
+    client = Client(HTTP_USER_AGENT="flood-test/1.0 (Windows NT 10.0)")
+    statuses = [
+        client.get(f"/r/{link.token}/", REMOTE_ADDR="203.0.113.99").status_code for _ in range(80)
+    ]
+    assert statuses.count(200) == 50
+    assert statuses.count(429) == 30
+    assert client.get(f"/r/{link.token}/", REMOTE_ADDR="198.51.100.7").status_code == 200
+    clicks.drain(services.clicks_ingest)
+    seeded = [o.pk for o in world.of_kind("click")]
+    assert Click.all_objects.filter(link=link).exclude(pk__in=seeded).count() == 51
