@@ -468,9 +468,15 @@ def settle_period(
     markers (status 精算済み for placements still active); an audit row. Statements are
     rendered afterwards by `credits.statements.statements_render_period`. `on_chunk` is called
     after each committed chunk (the Celery task refreshes its Redis lock there).
-    Raises ApplicationError(field="period") for a malformed period.
+    Raises ApplicationError(field="period") for a malformed period or a month not yet over.
     """
     _start, end = period_bounds(period)
+    if end >= timezone.localdate():
+        # Guarantees ending later this month have not ended yet: only a finished month settles.
+        raise ApplicationError(
+            _("終了していない月は精算できません（%(period)s）。") % {"period": period},
+            field="period",
+        )
     size = chunk_size or settings.SETTLEMENT_CHUNK_SIZE
     run, _created = SettlementRun.objects.get_or_create(period=period)
     if run.status == SettlementRun.Status.DONE:

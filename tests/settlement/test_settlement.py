@@ -495,3 +495,18 @@ def test_duplicate_referrals_free_hires_and_unreferred_placements_earn_no_rebate
     keys = list(LedgerTransaction.objects.unscoped().values_list("idempotency_key", flat=True))
     assert keys == [f"rebate:{earning.pk}"]
     assert set(Placement.objects.unscoped().values_list("rebate_period", flat=True)) == {period}
+
+
+def test_the_current_month_cannot_be_settled_yet(partnership, other_company):
+    this_month = timezone.localdate().strftime("%Y-%m")
+    make_placements(
+        partnership,
+        1,
+        hiring_company=other_company,
+        fee_jpy=1_000_000,
+        guarantee_ends_on=timezone.localdate() - dt.timedelta(days=1),
+    )
+    with pytest.raises(CommandError, match="終了していない月"):
+        call_command("settle_rebates", period=this_month)
+    assert not SettlementRun.objects.exists()
+    assert not LedgerTransaction.objects.unscoped().exists()

@@ -23,9 +23,9 @@ class Command(BaseCommand):
         period = (options["period"] or "").strip()
         try:
             period_bounds(period)
+            run = settle_period(period=period)
         except ApplicationError as exc:
             raise CommandError(f"--period {period!r}: {exc.message}") from exc
-        run = settle_period(period=period)
         self.stdout.write(
             f"{period}: {run.status}, rebates {run.rebates_posted}, "
             f"adjustments {run.adjustments_posted}"
