@@ -63,6 +63,8 @@ EN = {
     "この候補者の個別リンクは作成済みです。": "A personal link for this candidate already exists.",
     "リンクを有効にしました。": "The link is active again.",
     "リンクを無効にしました。": "The link was deactivated.",
+    "選択したリンクを無効にする": "Deactivate the selected links",
+    "紹介元企業の担当者のメールアドレスです": "The email address belongs to a staff member of the referring company (possible self-referral).",
     "ファイルに問題があるため、リンクは作成されていません。": "No links were created because the file has problems.",
     "キャンペーン（求人・採用期ごと）": "Campaign (per job or hiring round)",
     "個別（候補者ごと）": "Personal (per candidate)",
@@ -217,7 +219,7 @@ def quote(text: str) -> str:
 
 
 def main(path: Path) -> None:
-    blocks = path.read_text(encoding="utf-8").split("\n\n")
+    blocks = [b.strip("\n") for b in path.read_text(encoding="utf-8").strip().split("\n\n")]
     out, missing = [], []
     for block in blocks:
         lines = block.split("\n")
@@ -237,7 +239,7 @@ def main(path: Path) -> None:
                 (
                     v
                     for k, v in sorted(EN.items(), key=lambda kv: -len(kv[0]))
-                    if msgid.startswith(k)
+                    if len(k) >= 8 and msgid.startswith(k)
                 ),
                 None,
             )
@@ -261,7 +263,7 @@ def main(path: Path) -> None:
                 match = ""
             block = "\n".join([*keep, "msgstr " + quote(match)])
         out.append(block)
-    path.write_text("\n\n".join(out), encoding="utf-8")
+    path.write_text("\n\n".join(b for b in out if b.strip()) + "\n", encoding="utf-8")
     for _m in missing:
         pass
 
