@@ -43,14 +43,27 @@ def settlement_lock(period: str) -> Iterator[object | None]:
             logger.warning("settlement lock for %s had lapsed before release", period)
 
 
+def _refresh(lock: object, period: str) -> None:
+    """Keep our lock alive between chunks. Losing it is harmless (the run row serialises
+    runners), so it is logged, not raised."""
+    reacquire = getattr(lock, "reacquire", None)
+    if reacquire is None:
+        return
+    import redis
+
+    try:
+        reacquire()
+    except redis.exceptions.LockError:
+        logger.warning("settlement lock for %s was lost; continuing under the row lock", period)
+
+
 def _settle(period: str) -> str:
     settlement.period_bounds(period)  # a malformed period fails loudly, before any lock
     with settlement_lock(period) as lock:
         if lock is None:
             logger.info("settlement %s is running elsewhere; nothing to do", period)
             return "busy"
-        refresh = getattr(lock, "reacquire", None)
-        run = settlement.settle_period(period=period, on_chunk=refresh)
+        run = settlement.settle_period(period=period, on_chunk=lambda: _refresh(lock, period))
     # Rendering is idempotent, so every trigger may ask for it (it also finishes a render that
     # a crash interrupted).
     outbox_enqueue(
