@@ -18,8 +18,9 @@ from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
-from careerrelay.core.audit import client_ip, ip_hash
+from careerrelay.core.audit import ip_hash
 from careerrelay.core.errors import ApplicationError
+from careerrelay.core.ratelimit import client_ip  # proxy-aware (X-Forwarded-For behind our proxy)
 from referrals import clicks, pii, selectors, services
 from referrals.consent import consent_texts
 from referrals.forms import RegistrationForm, landing_form_context
