@@ -15,6 +15,7 @@ $(BIN)/django-admin: pyproject.toml
 
 install: $(BIN)/django-admin
 
+demo: export SITE_URL ?= http://127.0.0.1:$(PORT)
 demo: install
 	mkdir -p var
 	DJANGO_SETTINGS_MODULE=careerrelay.settings.local $(BIN)/python manage.py migrate --noinput

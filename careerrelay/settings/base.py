@@ -88,6 +88,12 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded demo serves several requests at once (runserver threads, eager tasks): write
+    # transactions take the lock up front and wait for it instead of failing "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 # Row-level security (careerrelay/core/rls.py): "bypass" (default) keeps the policies open for
 # every connection; "enforce" starts connections without bypass, as DATABASE_APP_ROLE if set
 # (a role that is neither owner nor superuser). Run migrations as the owner.
