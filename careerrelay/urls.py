@@ -6,6 +6,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from careerrelay.core import api_docs
@@ -32,6 +33,9 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", api_docs.swagger_view, name="api-docs"),
     path("api/v1/redoc/", api_docs.redoc_view, name="api-redoc"),
+    path("api/v1/redoc/redoc.standalone.js", api_docs.redoc_bundle, name="api-redoc-bundle"),
+    # Browsers ask for /favicon.ico where a page names no icon (API docs, PDFs, plain responses).
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -254,3 +254,19 @@ def me(request: HttpRequest, signed: str) -> HttpResponse:
         },
         status=400 if error else 200,
     )
+
+
+@require_http_methods(["GET", "HEAD"])
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The candidates' privacy notice, the text the landing page's consent checkbox refers to
+    (its version is the one recorded in every consent receipt)."""
+    return render(
+        request,
+        "referrals/privacy.html",
+        {
+            "privacy_version": settings.PRIVACY_POLICY_VERSION,
+            "operator": settings.PLATFORM_INVOICE_NAME,
+            "contact_email": settings.PRIVACY_CONTACT_EMAIL,
+            "retention_years": settings.CONSENT_RETENTION_YEARS,
+        },
+    )

@@ -297,6 +297,8 @@ CLICK_FLOOD_PER_MINUTE = env.int("CLICK_FLOOD_PER_MINUTE", default=0)
 ATTRIBUTION_WINDOW_DAYS = 365
 CONSENT_RETENTION_YEARS = 3
 PRIVACY_POLICY_VERSION = "2026-11-01"
+# Where candidates send privacy requests (shown on the privacy notice, /r/privacy/).
+PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", default="privacy@careerrelay.example")
 THIRD_PARTY_CONSENT_VERSION = "2026-11-01"
 CONSUMPTION_TAX_PERCENT = 10
 PLATFORM_INVOICE_NAME = env("PLATFORM_INVOICE_NAME", default="キャリアリレー株式会社")
