@@ -122,11 +122,17 @@ def profile_qualify(data: object, n: int) -> int:
     started = time.perf_counter()
     profiler.start()
     for referral_id in ids[1 : n + 1]:
-        response = client.post(f"/api/v1/referrals/{referral_id}/qualify/", content_type="application/json")
+        response = client.post(
+            f"/api/v1/referrals/{referral_id}/qualify/", content_type="application/json"
+        )
         assert response.status_code == 200, response.content
     profiler.stop()
     print(f"qualify: {(time.perf_counter() - started) / n * 1000:.1f} ms each")
-    print(profiler.output_text(unicode=True, color=False, show_all=os.environ.get("PROFILE_ALL") == "1"))
+    print(
+        profiler.output_text(
+            unicode=True, color=False, show_all=os.environ.get("PROFILE_ALL") == "1"
+        )
+    )
     return 0
 
 
@@ -141,7 +147,11 @@ def profile_settle(data: object) -> int:
     settlement.settle_period(period=data.settle_period)  # type: ignore[attr-defined]
     profiler.stop()
     print(f"settle: {time.perf_counter() - started:.2f} s")
-    print(profiler.output_text(unicode=True, color=False, show_all=os.environ.get("PROFILE_ALL") == "1"))
+    print(
+        profiler.output_text(
+            unicode=True, color=False, show_all=os.environ.get("PROFILE_ALL") == "1"
+        )
+    )
     return 0
 
 
@@ -157,7 +167,10 @@ def profile_ingest(data: object, n: int) -> int:
     conn = clicks.client()
     for i in range(n):
         event = clicks.new_event(
-            link=links[i % len(links)], method="GET", user_agent=UA_HUMAN, ip=f"10.0.{i // 250}.{i % 250}"
+            link=links[i % len(links)],
+            method="GET",
+            user_agent=UA_HUMAN,
+            ip=f"10.0.{i // 250}.{i % 250}",
         )
         conn.rpush(clicks.PENDING_KEY, event.to_json())
     profiler = Profiler(interval=0.0005)
@@ -169,7 +182,11 @@ def profile_ingest(data: object, n: int) -> int:
     profiler.stop()
     elapsed = time.perf_counter() - started
     print(f"ingest: {processed} events, {processed / elapsed:.0f} rows/s (profiled)")
-    print(profiler.output_text(unicode=True, color=False, show_all=os.environ.get("PROFILE_ALL") == "1"))
+    print(
+        profiler.output_text(
+            unicode=True, color=False, show_all=os.environ.get("PROFILE_ALL") == "1"
+        )
+    )
     return 0
 
 
