@@ -12,6 +12,7 @@ from django.conf import settings
 
 from careerrelay.core.outbox import outbox_enqueue
 from credits import settlement, statements
+from credits.models import SettlementRun
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,11 @@ def _refresh(lock: object, period: str) -> None:
 
 def _settle(period: str) -> str:
     settlement.period_bounds(period)  # a malformed period fails loudly, before any lock
+    finished = SettlementRun.objects.filter(
+        period=period, status=SettlementRun.Status.DONE, statements_rendered__gt=0
+    )
+    if finished.exists():
+        return SettlementRun.Status.DONE  # settled and rendered: a re-run is one query
     with settlement_lock(period) as lock:
         if lock is None:
             logger.info("settlement %s is running elsewhere; nothing to do", period)
