@@ -22,10 +22,11 @@ from agencies.models import Placement
 from agencies.services import placement_create
 from careerrelay.core.errors import ApplicationError
 from companies.models import Company, Partnership
+from credits.demo import qualified_at_for
 from credits.services import referral_qualify
 from credits.settlement import previous_period, settle_period
 from credits.statements import statements_render_period
-from referrals.models import LinkKind, Referral, ReferralLink
+from referrals.models import LinkKind, Referral, ReferralLink, ReferralStatus
 from referrals.services import candidate_register, candidate_verify, link_create
 
 LINK_LABEL = "デモ: 2026年春 中途採用（お見送りの方へ）"
@@ -78,6 +79,11 @@ def _demo_link(partnership: Partnership) -> ReferralLink:
     )
     if link is None:
         link, _created = link_create(partnership=partnership, label=LINK_LABEL)
+        # Demo history: the link predates the registrations below (dated ~420 days back).
+        ReferralLink.all_objects.filter(pk=link.pk).update(
+            created_at=timezone.now() - dt.timedelta(days=430)
+        )
+        link.refresh_from_db()
     return link
 
 
@@ -100,7 +106,17 @@ def _placed_referral(partnership: Partnership, row: tuple) -> Referral:
         pk=referral.pk, created_at__gt=timezone.now() - dt.timedelta(days=400)
     ).update(created_at=timezone.now() - dt.timedelta(days=420))
     referral.refresh_from_db()
-    return referral_qualify(referral=referral)
+    if referral.status == ReferralStatus.QUALIFIED:
+        return referral
+    referral = referral_qualify(referral=referral)
+    # Qualified weeks after registering, not at seeding time (plausible lead times).
+    Referral.all_objects.filter(pk=referral.pk).update(
+        qualified_at=qualified_at_for(
+            referral_id=referral.pk, created_at=referral.created_at, now=timezone.now()
+        )
+    )
+    referral.refresh_from_db()
+    return referral
 
 
 def seed(ctx: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """Demo step (after companies): referral links, six months of clicks and referrals for the three
 demo companies, so the dashboards have something true to show.
 
-- Each company gets a campaign link and a few personal links (one per rejected candidate).
+- Each company gets a campaign link and a few personal links (one per rejected candidate),
+  dated before their first click; the partnership is dated ~15 months back.
 - Clicks over the last ~180 days: mostly people, some repeat views, mail-security scanners,
   bots and HEAD requests, ingested through the same path as the Redis drain.
 - Referrals with Japanese names through the real registration service (consent receipts
@@ -65,6 +66,7 @@ HUMAN_UAS = [
 SCANNER_UAS = ["Mozilla/5.0 BingPreview/1.0b", "Proofpoint URL Defense/1.0", "Mimecast-URL-Protect"]
 BOT_UAS = ["Mozilla/5.0 (compatible; Googlebot/2.1)", "curl/8.5.0", ""]
 DAYS = 180
+PARTNERSHIP_DAYS = 450  # the partnership's start, in days before the seeding
 
 
 def _link(partnership: Any, *, label: str, kind: str = LinkKind.CAMPAIGN, **extra: Any) -> Any:
@@ -156,6 +158,21 @@ def _register(
     return referral
 
 
+def _backdate(partnership: Any, *, links: list[Any]) -> None:
+    """Demo history: the partnership began well before its first referral (the agencies step
+    places candidates registered ~14 months ago) and the links before their first click.
+    Only moves dates back, so a re-run changes nothing."""
+    now = timezone.now()
+    links_since = now - dt.timedelta(days=DAYS + 12)
+    ReferralLink.all_objects.filter(
+        pk__in=[link.pk for link in links], created_at__gt=links_since
+    ).update(created_at=links_since)
+    since = now - dt.timedelta(days=PARTNERSHIP_DAYS)
+    type(partnership).all_objects.filter(pk=partnership.pk, created_at__gt=since).update(
+        created_at=since
+    )
+
+
 @transaction.atomic
 def seed(ctx: dict[str, Any]) -> None:
     partnerships = ctx.get("partnerships") or {}
@@ -213,6 +230,7 @@ def seed(ctx: dict[str, Any]) -> None:
             )
         )
         by_company[slug] = referrals
+        _backdate(partnership, links=[campaign, *personal])
     # A candidate first referred by maker-b registers again through startup-a within 365 days:
     # kept, marked duplicate, earns nothing.
     if "maker-b" in by_company and "startup-a" in partnerships:
