@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from careerrelay.core.tenancy_models import Role, TenantOwned
 
@@ -51,6 +52,7 @@ class AuditEvent(TenantOwned):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("実行者"),
     )
     company = models.ForeignKey(
         "companies.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -58,12 +60,12 @@ class AuditEvent(TenantOwned):
     agency = models.ForeignKey(
         "agencies.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    action = models.CharField(max_length=80, db_index=True)
-    target_type = models.CharField(max_length=80, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    ip_hash = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(_("操作"), max_length=80, db_index=True)
+    target_type = models.CharField(_("対象の種類"), max_length=80, blank=True)
+    target_id = models.CharField(_("対象ID"), max_length=64, blank=True)
+    data = models.JSONField(_("内容"), default=dict, blank=True)
+    ip_hash = models.CharField(_("IPアドレスのハッシュ"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("日時"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -78,18 +80,19 @@ class ApiKey(OrgOwned):
     """An organisation's API key. Only a SHA-256 hash of the secret is stored."""
 
     name = models.CharField(_("名前"), max_length=100)
-    prefix = models.CharField(max_length=12, unique=True)
-    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(_("プレフィックス"), max_length=12, unique=True)
+    key_hash = models.CharField(_("キーのハッシュ"), max_length=64, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("作成者"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最終使用日時"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("失効日時"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -106,14 +109,18 @@ class Invitation(OrgOwned):
 
     email = models.EmailField(_("メールアドレス"))
     role = models.CharField(_("権限"), max_length=10, choices=Role.choices, default=Role.MEMBER)
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(_("トークンのハッシュ"), max_length=64, unique=True)
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("招待者"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("招待日時"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("有効期限"))
+    accepted_at = models.DateTimeField(_("承諾日時"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("取消日時"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -128,15 +135,17 @@ class Invitation(OrgOwned):
 class Notification(OrgOwned):
     """An in-app notice for an organisation (e.g. a free hire earned). Unique per cause."""
 
-    key = models.CharField(max_length=120, unique=True)
-    message = models.CharField(max_length=300)
-    url = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(_("キー"), max_length=120, unique=True)
+    message = models.CharField(_("メッセージ"), max_length=300)
+    url = models.CharField(_("URL"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    read_at = models.DateTimeField(_("既読日時"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints: ClassVar = [one_org_constraint("notification_one_org")]
+        verbose_name = _("お知らせ")
+        verbose_name_plural = pgettext_lazy("plural", "お知らせ")
 
     def __str__(self) -> str:
         return self.message
@@ -146,15 +155,17 @@ class OutboxMessage(models.Model):
     """A task that must not be lost when the broker is down: written in the business
     transaction, relayed to Celery by a periodic task, deduplicated by `key`."""
 
-    key = models.CharField(max_length=160, unique=True)
-    task_name = models.CharField(max_length=120)
-    kwargs = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
+    key = models.CharField(_("キー"), max_length=160, unique=True)
+    task_name = models.CharField(_("タスク名"), max_length=120)
+    kwargs = models.JSONField(_("引数"), default=dict)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(_("試行回数"), default=0)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("送信待ちタスク")
+        verbose_name_plural = pgettext_lazy("plural", "送信待ちタスク")
 
     def __str__(self) -> str:
         return self.key
@@ -165,8 +176,8 @@ class TaskReceipt(models.Model):
     performed: a task delivered twice (a publish that timed out but landed, plus the caller's
     fallback) finds the receipt and does nothing. See careerrelay/core/outbox.py."""
 
-    key = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    key = models.CharField(_("キー"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     def __str__(self) -> str:
         return self.key

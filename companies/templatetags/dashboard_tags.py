@@ -8,6 +8,8 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from careerrelay.core.templatetags.money import format_yen
+
 register = template.Library()
 
 
@@ -31,7 +33,7 @@ def duration(seconds: Any) -> str:
 
 @register.filter
 def yen(amount: Any) -> str:
-    return _("%(amount)s円") % {"amount": number_format(int(amount or 0), force_grouping=True)}
+    return format_yen(amount)
 
 
 @register.filter

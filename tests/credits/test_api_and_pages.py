@@ -207,7 +207,7 @@ def test_credits_page_never_names_the_company_a_candidate_was_placed_at(
         period="2026-10",
     )
     html = client_for(hr_user).get("/app/credits/").content.decode()
-    assert "+210,000 円" in html
+    assert "+210,000円" in html
     assert f"成約 #{placement.pk}" in html
     assert secret.name not in html
 
