@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.http import HttpRequest
 
@@ -34,13 +35,18 @@ def audit_record(
     request: HttpRequest | None = None,
 ) -> AuditEvent:
     kind = getattr(tenant, "kind", "")
+    data = dict(data or {})
+    api_key = getattr(actor, "key", None)
+    if api_key is not None:
+        # An API-key request acts for its organisation, not for a user row: name the key.
+        data.setdefault("api_key", api_key.prefix)
     return AuditEvent.all_objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if isinstance(actor, get_user_model()) else None,
         company=tenant if kind == "company" else None,
         agency=tenant if kind == "agency" else None,
         action=action,
         target_type=target._meta.label if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
-        data=data or {},
+        data=data,
         ip_hash=ip_hash(client_ip(request)),
     )
