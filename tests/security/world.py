@@ -253,6 +253,12 @@ def _partnership_rows(w: World, cs: str, ags: str, now: dt.datetime) -> None:
         prefecture="東京都",
         email_verified_at=now,
     )
+    # The candidate's own signed links (magic page, email verification): capabilities.
+    from referrals import services as referral_services
+
+    candidate.pii_texts = [name, email, phone_digits]
+    candidate.magic = referral_services.magic_token(candidate=candidate)
+    candidate.verify = referral_services.verify_token(candidate=candidate)
     w.add("candidate", candidate, agency_only)
     referral = Referral.all_objects.create(
         company=co,
