@@ -289,3 +289,50 @@ def test_a_landing_page_flood_from_one_address_is_limited_and_not_counted(
     clicks.drain(services.clicks_ingest)
     seeded = [o.pk for o in world.of_kind("click")]
     assert Click.all_objects.filter(link=link).exclude(pk__in=seeded).count() == 51
+
+
+def test_downloads_are_attachments_with_nosniff(world: World, db: Any) -> None:
+    """Statement PDFs (pages and API) and CSV exports download as attachments with nosniff;
+    the logo preview is a re-encoded PNG served inline with nosniff."""
+    import io as _io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+    from rest_framework.test import APIClient
+
+    checked = 0
+    for org, prefix in (("co:A", "/app/statements/"), ("ag:A", "/partner/statements/")):
+        statement = next(o.obj for o in world.of_kind("statement") if o.owners == {org})
+        statement.pdf.save("t.pdf", ContentFile(b"%PDF-1.4\n%test\n"), save=True)
+        client = Client()
+        client.force_login(world.users[f"{org}:owner"])
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {world.keys[org]}")
+        for response in (
+            client.get(f"{prefix}{statement.pk}/pdf/"),
+            api.get(f"/api/v1/statements/{statement.pk}/pdf/"),
+        ):
+            assert response.status_code == 200
+            assert response["X-Content-Type-Options"] == "nosniff"
+            assert response["Content-Disposition"].startswith("attachment")
+            assert response["Content-Type"].startswith("application/pdf")
+            checked += 1
+    client = Client()
+    client.force_login(world.users["co:A:owner"])
+    batch = next(o.obj for o in world.of_kind("link_batch") if o.owners == {"co:A", "ag:A"})
+    response = client.get(f"/app/links/bulk/{batch.pk}/download/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    png = _io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(png, format="PNG")
+    png.seek(0)
+    png.name = "logo.png"
+    response = client.post("/app/settings/", {"form": "branding", "logo": png})
+    assert response.status_code == 302
+    response = client.get("/app/settings/logo.png")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response.content.startswith(b"\x89PNG")
+    assert checked == 4
