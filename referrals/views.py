@@ -14,7 +14,9 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
@@ -77,6 +79,33 @@ def _closed(request: HttpRequest, link: LandingLink, reason: str, status: int) -
     )
 
 
+# The landing page is the same for every visitor of a link in one language except for the CSRF
+# token, so it is rendered once per (link, language) and the token is substituted per request:
+# template rendering was most of the page's CPU (bench/NOTES.md). An entry is used only while
+# the cached link data it was rendered from still equals what `selectors.landing_link` returns,
+# so a changed link (message, logo, licence, status) is re-rendered.
+_CSRF_PLACEHOLDER = "__careerrelay_csrf_token__"
+_PAGE_CACHE_MAX = 2048
+_page_cache: dict[tuple[str, str], tuple[LandingLink, str]] = {}
+
+
+def _landing_html(request: HttpRequest, link: LandingLink) -> str:
+    cacheable = not request.GET and not request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    key = (link.token, translation.get_language() or "")
+    cached = _page_cache.get(key) if cacheable else None
+    if cached is not None and cached[0] == link:
+        html = cached[1]
+    else:
+        context = _context(link, with_form=True)
+        context["csrf_token"] = _CSRF_PLACEHOLDER
+        html = render_to_string("referrals/landing.html", context, request=request)
+        if cacheable:
+            if len(_page_cache) >= _PAGE_CACHE_MAX:
+                _page_cache.pop(next(iter(_page_cache)))
+            _page_cache[key] = (link, html)
+    return html.replace(_CSRF_PLACEHOLDER, get_token(request))
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def landing(request: HttpRequest, token: str) -> HttpResponse:
     link = selectors.landing_link(token)
@@ -97,7 +126,7 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
         ip=client_ip(request),
     )
     clicks.capture(event, write_sync=services.click_write_sync)
-    response = render(request, "referrals/landing.html", _context(link, with_form=True))
+    response = HttpResponse(_landing_html(request, link))
     response.set_cookie(
         clicks.COOKIE_NAME,
         event.uid,
