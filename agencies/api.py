@@ -54,7 +54,9 @@ class PlacementSerializer(serializers.ModelSerializer):
 
 
 class PlacementCreateSerializer(serializers.Serializer):
-    """Parses types only; every business rule (ranges, ownership, dates) is in the service."""
+    """Parses types, then reports every input-only rule that fails at once (the rules live in
+    `services.placement_input_check`); those needing the database (ownership, dates against the
+    referral, free hires) are the service's."""
 
     referral = serializers.IntegerField(required=False, allow_null=True)
     candidate_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
@@ -66,6 +68,19 @@ class PlacementCreateSerializer(serializers.Serializer):
     )
     start_date = serializers.DateField()
     free_hire = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        problems = services.placement_input_check(
+            annual_salary_jpy=attrs.get("annual_salary_jpy"),
+            fee_rate=attrs.get("fee_rate"),
+            referral_id=attrs.get("referral"),
+            candidate_name=attrs.get("candidate_name") or "",
+            hiring_company_slug=attrs.get("hiring_company") or "",
+            hiring_company_name=attrs.get("hiring_company_name") or "",
+        )
+        if problems:
+            raise serializers.ValidationError({f: [m] for f, m in problems.items()})
+        return attrs
 
 
 class EarlyLeaveSerializer(serializers.Serializer):

@@ -103,6 +103,32 @@ class PlacementForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["hiring_company"].choices = [("", "—")] + [(c.slug, c.name) for c in companies]
 
+    def clean(self) -> dict[str, Any]:
+        """Every field's errors at once: the input-only rules of `placement_create` are checked
+        here for each field (the service re-checks them, plus those needing the database)."""
+        from agencies.services import placement_input_check
+
+        data = super().clean()
+        problems = placement_input_check(
+            annual_salary_jpy=data.get("annual_salary_jpy"),
+            fee_rate=data.get("fee_rate"),
+            referral_id=data.get("referral"),
+            candidate_name=data.get("candidate_name") or "",
+            hiring_company_slug=data.get("hiring_company") or "",
+            hiring_company_name=data.get("hiring_company_name") or "",
+        )
+        # A field that failed its own parsing already shows that error; an unparsable referral
+        # or hiring company is not "missing" either.
+        failed = set(self.errors)
+        if "referral" in failed:
+            problems.pop("referral", None)
+        if "hiring_company" in failed:
+            problems.pop("hiring_company_name", None)
+        for field, message in problems.items():
+            if field not in failed:
+                self.add_error(field, message)
+        return data
+
 
 class EarlyLeaveForm(forms.Form):
     left_on = forms.DateField(label=_("退職日"), widget=DateInput)

@@ -104,6 +104,36 @@ def _fee_rate(value: Any, *, agency: Agency) -> Decimal:
     return rate
 
 
+def placement_input_check(
+    *,
+    annual_salary_jpy: Any,
+    fee_rate: Any = None,
+    referral_id: Any = None,
+    candidate_name: str = "",
+    hiring_company_slug: str = "",
+    hiring_company_name: str = "",
+) -> dict[str, str]:
+    """The placement rules that depend on the input alone, each one checked: {field: message}
+    for every field that breaks its rule (empty when all pass). No side effects. Lets a form or
+    serializer show every error at once; `placement_create` applies the same rules and those
+    that need the database (ownership, dates against the referral, free hires)."""
+    errors: dict[str, str] = {}
+    try:
+        _salary(annual_salary_jpy)
+    except ApplicationError as exc:
+        errors["annual_salary_jpy"] = exc.message
+    if fee_rate not in (None, ""):
+        try:
+            _fee_rate(fee_rate, agency=None)  # type: ignore[arg-type] - only a blank rate reads it
+        except ApplicationError as exc:
+            errors["fee_rate"] = exc.message
+    if referral_id in (None, "") and not (candidate_name or "").strip():
+        errors["referral"] = str(_("紹介を選択するか、候補者名を入力してください。"))
+    if not (hiring_company_slug or "").strip() and not (hiring_company_name or "").strip():
+        errors["hiring_company_name"] = str(_("入社先企業名を入力してください。"))
+    return errors
+
+
 def _agency_referral(*, agency: Agency, referral_id: Any) -> Referral:
     """The agency's own referral, locked. Unknown and another agency's referral read alike."""
     not_found = ApplicationError(_("指定された紹介が見つかりません。"), field="referral")

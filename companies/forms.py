@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 from agencies.validators import validate_invoice_registration_number
+from careerrelay.core.errors import ApplicationError
 
 
 class OnboardingForm(forms.Form):
@@ -42,7 +43,17 @@ class OnboardingForm(forms.Form):
     )
 
     def clean_slug(self) -> str:
-        return self.cleaned_data["slug"].strip().lower()
+        """Checked here as well as in `company_create`, so a taken identifier shows together
+        with the other fields' errors."""
+        from companies.services import company_slug_check
+
+        slug = self.cleaned_data["slug"].strip().lower()
+        if slug:
+            try:
+                company_slug_check(slug=slug)
+            except ApplicationError as exc:
+                raise ValidationError(exc.message, code="slug") from exc
+        return slug
 
     def clean_invoice_registration_number(self) -> str:
         value = self.cleaned_data["invoice_registration_number"].strip()

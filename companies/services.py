@@ -33,6 +33,15 @@ def _unique_slug(base: str) -> str:
 
 
 @transaction.atomic
+def company_slug_check(*, slug: str) -> None:
+    """A chosen identifier must be free and not reserved. Raises ApplicationError (field `slug`);
+    no side effects. Forms call it to show this error next to the others."""
+    if slug in RESERVED_SLUGS:
+        raise ApplicationError(_("この識別子は使用できません。"), field="slug")
+    if Company.objects.filter(slug=slug).exists() or Agency.objects.filter(slug=slug).exists():
+        raise ApplicationError(_("この識別子はすでに使われています。"), field="slug")
+
+
 def company_create(
     *,
     name: str,
@@ -48,10 +57,7 @@ def company_create(
         raise ApplicationError(_("会社名を入力してください。"), field="name")
     slug = slug.strip().lower()
     if slug:
-        if slug in RESERVED_SLUGS:
-            raise ApplicationError(_("この識別子は使用できません。"), field="slug")
-        if Company.objects.filter(slug=slug).exists() or Agency.objects.filter(slug=slug).exists():
-            raise ApplicationError(_("この識別子はすでに使われています。"), field="slug")
+        company_slug_check(slug=slug)
     else:
         slug = _unique_slug(name)
     company = Company(
