@@ -14,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -694,9 +696,22 @@ def candidate_withdraw(*, candidate: Candidate) -> Candidate:
 @transaction.atomic
 def candidate_erase(*, candidate: Candidate) -> Candidate:
     """Erase the candidate's personal data (APPI 消去): consent is withdrawn first, then name,
-    email, phone, their hashes, desired role and prefecture are blanked. Referral rows, consent
-    receipts (without PII), counts and ledger entries stay. Side effects: audit row."""
+    email, phone, their hashes, desired role and prefecture are blanked, and so are the name and
+    email on HR's personal link for the same address. Referral rows, consent receipts (without
+    PII), counts and ledger entries stay. Side effects: audit row."""
     candidate = candidate_withdraw(candidate=candidate)
+    if candidate.email_hash:
+        # HR's personal link for the same address holds the name and email too (from its ATS
+        # export); its keyed hash would re-identify the person, so it is forgotten as well. The
+        # hash becomes a per-link tombstone: the personal-link unique constraint still holds.
+        links = ReferralLink.objects.for_tenant(candidate.agency).filter(
+            kind=LinkKind.PERSONAL, candidate_email_hash=candidate.email_hash
+        )
+        links.update(
+            candidate_name_enc="",
+            candidate_email_enc="",
+            candidate_email_hash=Concat(Value("erased:"), Cast("pk", CharField())),
+        )
     candidate.name_enc = ""
     candidate.email_enc = ""
     candidate.email_hash = ""

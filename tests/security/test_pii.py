@@ -179,14 +179,6 @@ def test_candidate_pii_is_never_in_plaintext_and_erasure_removes_it(
     assert not _found(_cache_values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "referrals.services.candidate_erase blanks the Candidate but not the personal link HR "
-        "made for the same address (candidate_email_enc / candidate_email_hash on "
-        "referrals_referrallink): the keyed hash still re-identifies the erased person"
-    ),
-)
 def test_erasure_also_forgets_the_personal_link(transactional_db: Any) -> None:
     from careerrelay.core.apikeys import api_key_create
     from referrals import pii
