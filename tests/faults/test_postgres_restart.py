@@ -24,6 +24,17 @@ CLUSTER = ("15", "crfault")
 PORT = 5440
 DB_URL = f"postgres://postgres@127.0.0.1:{PORT}/careerrelay_fault"
 
+
+def _ready() -> bool:
+    return (
+        subprocess.run(  # noqa: S603
+            ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(PORT)],  # noqa: S607
+            timeout=10,
+        ).returncode
+        == 0
+    )
+
+
 pytestmark = [
     pytest.mark.worker,
     pytest.mark.slow,
@@ -129,6 +140,7 @@ def test_postgres_restart_under_load_fails_cleanly_and_recovers(
         time.sleep(3)
         restart_at = time.monotonic()
         _run("pg_ctlcluster", *CLUSTER, "restart", "-m", "fast")
+        assert wait_for(_ready, timeout=60, interval=0.5)
         back_at = time.monotonic()
         time.sleep(8)
         stop.set()
@@ -136,6 +148,8 @@ def test_postgres_restart_under_load_fails_cleanly_and_recovers(
             t.join(timeout=20)
 
         during = [r for r in results if restart_at <= r[0] <= back_at + 1]
+        # Recovered: once the server accepts connections again (pg_isready), every request a
+        # few seconds later succeeds, without restarting web or worker.
         after = [r for r in results if r[0] > back_at + 3]
         assert results
         hung = [r for r in results if r[2] == -1 or r[3] > 2.0]
