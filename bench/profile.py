@@ -8,6 +8,7 @@ own Redis, then prints the per-request wall time and the pyinstrument tree for N
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import sys
@@ -34,6 +35,8 @@ def main() -> int:
         os.environ.update(
             DJANGO_SETTINGS_MODULE="bench.settings",
             SECRET_KEY=secrets.token_urlsafe(48),
+            PII_ENCRYPTION_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            PII_HMAC_KEY=secrets.token_urlsafe(48),
             ALLOWED_HOSTS="testserver",
             DATABASE_URL=db.url,
             REDIS_URL=redis.url,

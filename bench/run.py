@@ -16,6 +16,7 @@ others as not measured).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -91,6 +92,8 @@ class Bench:
         env.update(
             DJANGO_SETTINGS_MODULE="bench.settings",
             SECRET_KEY=secrets.token_urlsafe(48),
+            PII_ENCRYPTION_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            PII_HMAC_KEY=secrets.token_urlsafe(48),
             ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
             DATABASE_URL=self.db.url,
             REDIS_URL=self.redis.url,

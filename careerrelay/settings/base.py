@@ -288,7 +288,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 PII_ENCRYPTION_KEYS = env.list(
     "PII_ENCRYPTION_KEYS", default=["0RzvGN3gqGuoY3Lrd2bp5K1Z0i8o3XGhzsN2vZbVtwQ="]
 )
-PII_HMAC_KEY = env("PII_HMAC_KEY", default="local-demo-hmac-key-change-me")
+DEMO_PII_HMAC_KEY = "local-demo-hmac-key-change-me"
+PII_HMAC_KEY = env("PII_HMAC_KEY", default=DEMO_PII_HMAC_KEY)
 
 # Landing-page views per client address and minute before 429 (0 = off; on in production).
 CLICK_FLOOD_PER_MINUTE = env.int("CLICK_FLOOD_PER_MINUTE", default=0)

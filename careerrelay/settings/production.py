@@ -1,4 +1,5 @@
-"""Production: refuses to start without SECRET_KEY and ALLOWED_HOSTS; `check --deploy` is clean."""
+"""Production: refuses to start without SECRET_KEY, ALLOWED_HOSTS and its own PII keys;
+`check --deploy` is clean."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise environ.ImproperlyConfigured("ALLOWED_HOSTS must name at least one host")  # noqa: F405
+
+# Candidate personal data: production never runs on the embedded demo's published keys.
+PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS")
+PII_HMAC_KEY = env("PII_HMAC_KEY")
+if not PII_ENCRYPTION_KEYS or not PII_HMAC_KEY or PII_HMAC_KEY == DEMO_PII_HMAC_KEY:  # noqa: F405
+    raise environ.ImproperlyConfigured(  # noqa: F405
+        "PII_ENCRYPTION_KEYS and PII_HMAC_KEY must be set to this installation's own keys"
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -15,6 +15,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+PII_KEYS = {
+    "PII_ENCRYPTION_KEYS": "bXktb3duLXByb2R1Y3Rpb24ta2V5LTMyLWJ5dGVzISE=",
+    "PII_HMAC_KEY": "my-own-production-hmac-key",
+}
+
+
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {
         k: v
@@ -22,6 +28,7 @@ def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DEBUG"}
     }
     base["DJANGO_SETTINGS_MODULE"] = "careerrelay.settings.production"
+    base.update(PII_KEYS)
     return subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -58,3 +65,17 @@ def test_production_refuses_to_start_without_secret_key_or_hosts(env, message):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "pii",
+    [
+        {"PII_HMAC_KEY": ""},
+        {"PII_ENCRYPTION_KEYS": ""},
+        {"PII_HMAC_KEY": "local-demo-hmac-key-change-me"},
+    ],
+)
+def test_production_refuses_to_start_on_missing_or_demo_pii_keys(pii):
+    result = _run("check", SECRET_KEY=_secret(), ALLOWED_HOSTS="example.com", **pii)
+    assert result.returncode != 0
+    assert "PII_" in result.stderr

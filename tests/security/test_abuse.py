@@ -150,6 +150,8 @@ def _production_env() -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="careerrelay.settings.production",
         SECRET_KEY="prod-test-" + "k" * 60,
+        PII_ENCRYPTION_KEYS="bXktb3duLXByb2R1Y3Rpb24ta2V5LTMyLWJ5dGVzISE=",
+        PII_HMAC_KEY="my-own-production-hmac-key",
         ALLOWED_HOSTS="careerrelay.example",
         DATABASE_URL=os.environ.get("DATABASE_URL", "sqlite:////tmp/cr-prod-check.sqlite3"),
     )
