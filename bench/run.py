@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -898,6 +899,9 @@ class RssSampler:
 def main() -> int:
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
+    # A SIGTERM (a timeout, Ctrl-C from a wrapper) unwinds through `run`'s teardown, so the
+    # gunicorn, worker and Redis it started (in sessions of their own) do not outlive it.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     return Bench().run()
 
 

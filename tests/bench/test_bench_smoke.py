@@ -47,16 +47,22 @@ def test_bench_at_smallest_scale_writes_every_key_with_a_number(tmp_path: Path) 
         "BENCH_OUTPUT": str(output),
         "BENCH_DB_NAME": f"cr_bench_smoke_{os.getpid()}",
     }
-    completed = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "bench.run"],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=900,
-        check=False,
     )
-    log = completed.stdout[-4000:] + completed.stderr[-4000:]
+    try:
+        stdout, stderr = proc.communicate(timeout=900)
+    except subprocess.TimeoutExpired:
+        # SIGTERM lets the harness stop the gunicorn, worker and Redis it started.
+        proc.terminate()
+        stdout, stderr = proc.communicate(timeout=60)
+        pytest.fail(f"the benchmark did not finish in 15 minutes:\n{stdout[-4000:]}")
+    log = stdout[-4000:] + stderr[-4000:]
     assert output.exists(), log
     results = json.loads(output.read_text())
     assert results["errors"] == {}, log
@@ -73,4 +79,4 @@ def test_bench_at_smallest_scale_writes_every_key_with_a_number(tmp_path: Path) 
     assert settlement["rebates_posted"] == settlement["placements"]
     assert settlement["rebate_jpy"] == settlement["rebate_jpy_expected"]
     assert results["dashboard_queries_small"] == results["dashboard_queries_large"]
-    assert completed.returncode == 0, log
+    assert proc.returncode == 0, log
