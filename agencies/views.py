@@ -5,6 +5,7 @@ table in place (the same view answers the partial when the request comes from ht
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -28,6 +29,7 @@ from agencies.forms import (
 from careerrelay.core.decorators import agency_required
 from careerrelay.core.errors import ApplicationError
 from credits import selectors as credit_selectors
+from credits import services as credit_services
 from credits import statements
 from referrals import pii
 
@@ -152,27 +154,44 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "agencies/referral_detail.html", _detail_context(request, referral))
 
 
+def _detail_form_post(
+    request: HttpRequest,
+    referral: Any,
+    form: Any,
+    *,
+    form_name: str,
+    write: Callable[[dict[str, Any]], object],
+    success: str,
+) -> HttpResponse:
+    """The referral page's forms: validate, write through a service, redirect with a message;
+    a refused write shows the page again with the error next to its field (status 400)."""
+    if form.is_valid():
+        try:
+            write(form.cleaned_data)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect("agencies:referral_detail", pk=referral.pk)
+    context = _detail_context(request, referral, **{form_name: form})
+    return render(request, "agencies/referral_detail.html", context, status=400)
+
+
 @agency_required
 @require_POST
 def referral_stage(request: HttpRequest, pk: int) -> HttpResponse:
     agency = request.tenant  # type: ignore[attr-defined]
     referral = selectors.referral_get(agency=agency, pk=pk)
-    form = StageForm(request.POST)
-    if form.is_valid():
-        try:
-            services.referral_stage_set(
-                agency=agency,
-                referral=referral,
-                stage=form.cleaned_data["stage"],
-                actor=request.user,
-            )
-        except ApplicationError as exc:
-            _apply_error(form, exc)
-        else:
-            messages.success(request, _("段階を変更しました。"))
-            return redirect("agencies:referral_detail", pk=referral.pk)
-    context = _detail_context(request, referral, stage_form=form)
-    return render(request, "agencies/referral_detail.html", context, status=400)
+    return _detail_form_post(
+        request,
+        referral,
+        StageForm(request.POST),
+        form_name="stage_form",
+        write=lambda data: services.referral_stage_set(
+            agency=agency, referral=referral, stage=data["stage"], actor=request.user
+        ),
+        success=_("段階を変更しました。"),
+    )
 
 
 @agency_required
@@ -180,29 +199,24 @@ def referral_stage(request: HttpRequest, pk: int) -> HttpResponse:
 def referral_note(request: HttpRequest, pk: int) -> HttpResponse:
     agency = request.tenant  # type: ignore[attr-defined]
     referral = selectors.referral_get(agency=agency, pk=pk)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.referral_note_add(
-                agency=agency, referral=referral, body=form.cleaned_data["body"], actor=request.user
-            )
-        except ApplicationError as exc:
-            _apply_error(form, exc)
-        else:
-            messages.success(request, _("メモを追加しました。"))
-            return redirect("agencies:referral_detail", pk=referral.pk)
-    context = _detail_context(request, referral, note_form=form)
-    return render(request, "agencies/referral_detail.html", context, status=400)
+    return _detail_form_post(
+        request,
+        referral,
+        NoteForm(request.POST),
+        form_name="note_form",
+        write=lambda data: services.referral_note_add(
+            agency=agency, referral=referral, body=data["body"], actor=request.user
+        ),
+        success=_("メモを追加しました。"),
+    )
 
 
 @agency_required
 @require_POST
 def referral_qualify(request: HttpRequest, pk: int) -> HttpResponse:
-    from credits.services import referral_qualify as qualify
-
     referral = selectors.referral_get(agency=request.tenant, pk=pk)  # type: ignore[attr-defined]
     try:
-        qualify(referral=referral, actor=request.user)
+        credit_services.referral_qualify(referral=referral, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -213,20 +227,17 @@ def referral_qualify(request: HttpRequest, pk: int) -> HttpResponse:
 @agency_required
 @require_POST
 def referral_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
-    from credits.services import referral_disqualify as disqualify
-
     referral = selectors.referral_get(agency=request.tenant, pk=pk)  # type: ignore[attr-defined]
-    form = DisqualifyForm(request.POST)
-    if form.is_valid():
-        try:
-            disqualify(referral=referral, reason=form.cleaned_data["reason"], actor=request.user)
-        except ApplicationError as exc:
-            _apply_error(form, exc)
-        else:
-            messages.success(request, _("紹介を無効にしました。"))
-            return redirect("agencies:referral_detail", pk=referral.pk)
-    context = _detail_context(request, referral, disqualify_form=form)
-    return render(request, "agencies/referral_detail.html", context, status=400)
+    return _detail_form_post(
+        request,
+        referral,
+        DisqualifyForm(request.POST),
+        form_name="disqualify_form",
+        write=lambda data: credit_services.referral_disqualify(
+            referral=referral, reason=data["reason"], actor=request.user
+        ),
+        success=_("紹介を無効にしました。"),
+    )
 
 
 # --- placements -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -208,3 +209,33 @@ def api_key_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
 def for_kind(kind: str, view: Any) -> Any:
     """Wrap a shared view for one side: a signed-in member of that kind of organisation."""
     return tenant_required(kind)(view)
+
+
+def org_urlpatterns(kind: str) -> list[URLPattern]:
+    """The team and API-key pages, the same on both sides: /app/ (company) and /partner/
+    (agency) include these with the organisation kind they serve."""
+    return [
+        path("team/", for_kind(kind, team), name="team"),
+        path("team/invite/", for_kind(kind, team_invite), name="team_invite"),
+        path(
+            "team/invitations/<int:invitation_id>/revoke/",
+            for_kind(kind, team_invitation_revoke),
+            name="team_invitation_revoke",
+        ),
+        path(
+            "team/members/<int:member_id>/role/",
+            for_kind(kind, team_member_role),
+            name="team_member_role",
+        ),
+        path(
+            "team/members/<int:member_id>/remove/",
+            for_kind(kind, team_member_remove),
+            name="team_member_remove",
+        ),
+        path("api-keys/", for_kind(kind, api_keys), name="api_keys"),
+        path(
+            "api-keys/<int:key_id>/revoke/",
+            for_kind(kind, api_key_revoke_view),
+            name="api_key_revoke",
+        ),
+    ]
