@@ -2,8 +2,9 @@
 
     .venv/bin/python -m bench.profile landing|baseline|register|dashboard|credits [N]
 
-Creates its own small data set in the database `cr_bench_profile` (dropped afterwards) and its
-own Redis, then prints the per-request wall time and the pyinstrument tree for N requests.
+Creates its own small data set in the database `cr_bench_profile_<pid>` (BENCH_PROFILE_DB
+overrides; dropped afterwards) and its own Redis, so several engineers can profile at once, then
+prints the per-request wall time and the pyinstrument tree for N requests.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def main() -> int:
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 300
     workdir = Path(tempfile.mkdtemp(prefix="cr-profile-"))
     server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    db = procs.Database(server, "cr_bench_profile")
+    db = procs.Database(
+        server, os.environ.get("BENCH_PROFILE_DB", f"cr_bench_profile_{os.getpid()}")
+    )
     redis = procs.Redis(procs.free_port())
     redis.start(workdir)
     db.create()
