@@ -10,5 +10,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("共通（監査ログ・APIキー・招待）")
 
     def ready(self) -> None:
-        # Registers the OpenAPI description of API-key authentication.
-        from careerrelay.core import schema  # noqa: F401
+        # The OpenAPI description of API-key authentication; row-level security's Celery and
+        # connection signals, in every process (the worker loads no middleware).
+        from careerrelay.core import (
+            rls,  # noqa: F401
+            schema,  # noqa: F401
+        )

@@ -13,31 +13,41 @@ so a connection with no context sees no rows. `core_auditevent` accepts inserts 
 
 Two modes, chosen by DATABASE_RLS:
 
-- "bypass" (the default: demo, tests, and a production that has not opted in): every
-  connection starts with `app.bypass=on` (a libpq startup option, no extra round trip), so the
-  policies admit everything and behaviour is exactly that of the application layer alone.
-  Superusers (the test runner's `postgres`) bypass RLS anyway.
-- "enforce": connections start WITHOUT bypass, optionally as DATABASE_APP_ROLE (`SET ROLE` via
-  the startup option `role=`; the role must be neither the tables' owner nor a superuser, and
-  have no BYPASSRLS). Then:
-    * RlsTenantMiddleware sets `app.company_id` / `app.agency_id` from request.tenant for the
-      request and clears them afterwards; API-key requests set it in ApiKeyAuthentication;
+- "enforce" (production's default): connections start WITHOUT bypass, as a login role that is
+  neither the tables' owner nor a superuser and has no BYPASSRLS (`manage.py db_app_role`
+  creates it; production refuses any other role, see `verify_role`). Then:
+    * RlsTenantMiddleware runs the view (and the rendering of its response) in one transaction
+      and sets `app.company_id` / `app.agency_id` from request.tenant with SET LOCAL
+      (`set_config(..., true)`) before the request's first query; the transaction's end clears
+      it, so a connection never carries a context from one request to the next. A streamed
+      response is produced in a transaction of its own with the same context.
+    * API-key requests set the key's tenant the same way in ApiKeyAuthentication;
     * operators in /admin/ (staff), the candidate's capability pages (/r/, /invitations/) and
       sign-in (/accounts/) run with an explicit bypass;
-    * Celery tasks run with an explicit bypass (task_prerun/task_postrun below);
-    * services that act for one tenant outside a request use `tenant_context(tenant)`, which
-      sets the context with SET LOCAL inside a transaction.
-  Migrations must run as the owner (DATABASE_APP_ROLE unset).
+    * Celery tasks run with an explicit bypass for the task's duration (task_prerun/postrun);
+      operators' management commands use `operator_session()`;
+    * services that act for one tenant outside a request use `tenant_context(tenant)`.
+  Migrations run as the owner, with the bypass (DATABASE_RLS=bypass, see docker-compose.yml).
+- "bypass" (demo, tests, migrations; production only with DATABASE_RLS_ALLOW_BYPASS=true):
+  every connection starts with `app.bypass=on` (a libpq startup option, no extra round trip),
+  so the policies admit everything and behaviour is that of the application layer alone.
+  Superusers (the test runner's `postgres`) bypass RLS anyway.
+
+DATABASE_APP_ROLE (`SET ROLE` through the startup option `role=`) remains for tests and local
+trials; production refuses it, because the session could RESET ROLE back to the owner.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse
 
 # Looked up before any tenant is known: an API key by its hash, an invitation by its token.
@@ -46,7 +56,16 @@ RLS_EXEMPT = frozenset({"core.ApiKey", "core.Invitation"})
 INSERT_ANYONE = frozenset({"core.AuditEvent"})
 BYPASS_PREFIXES = ("/admin/", "/r/", "/invitations/", "/accounts/")
 
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
 GUCS = ("app.company_id", "app.agency_id", "app.bypass")
+BYPASS = {"app.bypass": "on"}
+NO_CONTEXT: dict[str, str] = {}
+# All three settings in one round trip.
+_SET_SQL = (
+    "SELECT set_config('app.company_id', %s, %s), set_config('app.agency_id', %s, %s), "
+    "set_config('app.bypass', %s, %s)"
+)
 
 
 def enforced() -> bool:
@@ -131,42 +150,57 @@ def uninstall(schema_editor: Any) -> None:
 
 
 def _set(values: dict[str, str], *, local: bool) -> None:
+    params: list[Any] = []
+    for name in GUCS:
+        params += [values.get(name, ""), local]
     with connection.cursor() as cursor:
-        for name in GUCS:
-            cursor.execute("SELECT set_config(%s, %s, %s)", [name, values.get(name, ""), local])
+        cursor.execute(_SET_SQL, params)
+    # What this connection's context is now (restored after an eager task, see below).
+    connection.rls_values = dict(values)  # type: ignore[attr-defined]
 
 
-def _tenant_values(tenant: Any) -> dict[str, str]:
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        # SET LOCAL outside a transaction lasts one statement: a context set here would
+        # silently not apply to the queries that follow.
+        raise RuntimeError("the database tenant context is set inside a transaction only")
+
+
+def tenant_values(tenant: Any) -> dict[str, str]:
     kind = getattr(tenant, "kind", "")
     if kind not in ("company", "agency"):
         return {}
     return {f"app.{kind}_id": str(tenant.pk)}
 
 
-def activate(tenant: Any, *, local: bool = False) -> None:
-    """Make the connection see exactly `tenant`'s rows (no-op unless enforcing). Session-level
-    by default (the request clears it); `local=True` lasts until the transaction ends."""
+def activate(tenant: Any) -> None:
+    """Until the current transaction ends, the connection sees exactly `tenant`'s rows (SET
+    LOCAL; no-op unless enforcing). Must run inside a transaction."""
     if enforced():
-        _set(_tenant_values(tenant), local=local)
+        _require_transaction()
+        _set(tenant_values(tenant), local=True)
 
 
-def activate_bypass(*, local: bool = False) -> None:
-    """Make the connection see every row: operators and background tasks only."""
+def activate_bypass() -> None:
+    """Until the current transaction ends, the connection sees every row: operators and
+    background tasks only."""
     if enforced():
-        _set({"app.bypass": "on"}, local=local)
+        _require_transaction()
+        _set(BYPASS, local=True)
 
 
 def clear() -> None:
-    """Back to no context: the connection sees no tenant-owned row."""
+    """Until the current transaction ends, the connection sees no tenant-owned row."""
     if enforced():
-        _set({}, local=False)
+        _require_transaction()
+        _set(NO_CONTEXT, local=True)
 
 
 @contextmanager
 def tenant_context(tenant: Any) -> Iterator[None]:
     """A transaction in which only `tenant`'s rows exist (SET LOCAL semantics)."""
     with transaction.atomic():
-        activate(tenant, local=True)
+        activate(tenant)
         yield
 
 
@@ -174,14 +208,77 @@ def tenant_context(tenant: Any) -> Iterator[None]:
 def bypass_context() -> Iterator[None]:
     """A transaction that sees every tenant's rows (operators, settlement, drains)."""
     with transaction.atomic():
-        activate_bypass(local=True)
+        activate_bypass()
         yield
 
 
+@contextmanager
+def operator_session() -> Iterator[None]:
+    """An operator's management command that spans several transactions (settlement commits
+    per chunk): the whole connection session sees every row until the block ends."""
+    if not enforced():
+        yield
+        return
+    _set(BYPASS, local=False)
+    try:
+        yield
+    finally:
+        _reset_session()
+
+
+def _reset_session() -> None:
+    try:
+        _set(NO_CONTEXT, local=False)
+    except Exception:
+        # Never hand on a connection that may still carry the bypass.
+        connection.close()
+
+
+class _FirstQuery:
+    """An execute wrapper that sets the context (SET LOCAL) just before the first statement of
+    the transaction it guards, so a request that touches no table (the cached landing page)
+    costs no round trip at all."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.done = False
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        if not self.done:
+            self.done = True
+            _set(self.values, local=True)
+        return execute(sql, params, many, context)
+
+
+@contextmanager
+def request_transaction(values: dict[str, str]) -> Iterator[None]:
+    """One transaction whose every statement runs with `values` as its context."""
+    with transaction.atomic(), connection.execute_wrapper(_FirstQuery(values)):
+        yield
+
+
+def _streamed(content: Iterable[Any], values: dict[str, str]) -> Iterator[Any]:
+    with request_transaction(values):
+        yield from content
+
+
+def request_values(request: HttpRequest) -> dict[str, str]:
+    """The context a request runs with: an explicit bypass for operators in the admin and the
+    candidate's capability pages, else the signed-in member's organisation, else nothing."""
+    user = getattr(request, "user", None)
+    is_staff = bool(user is not None and user.is_authenticated and user.is_staff)
+    if request.path.startswith(BYPASS_PREFIXES) and (
+        is_staff or not request.path.startswith("/admin/")
+    ):
+        return dict(BYPASS)
+    return tenant_values(getattr(request, "tenant", None))
+
+
 class RlsTenantMiddleware:
-    """Sets the database tenant context from request.tenant for the request (enforce mode
-    only), with an explicit bypass for operators in the admin and the candidate's capability
-    pages; clears it when the response is ready."""
+    """Runs the view and its rendering in one transaction whose context (SET LOCAL) comes from
+    request.tenant, in enforce mode only. The transaction's end clears the context."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -189,37 +286,41 @@ class RlsTenantMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not enforced():
             return self.get_response(request)
-        user = getattr(request, "user", None)
-        is_staff = bool(user is not None and user.is_authenticated and user.is_staff)
-        if request.path.startswith(BYPASS_PREFIXES) and (
-            is_staff or not request.path.startswith("/admin/")
-        ):
-            activate_bypass()
-        else:
-            tenant = getattr(request, "tenant", None)
-            if tenant is not None:
-                activate(tenant)
-            else:
-                clear()
-        try:
-            return self.get_response(request)
-        finally:
-            try:
-                clear()
-            except Exception:
-                # Never hand a connection that may still carry this request's context to the
-                # next request.
-                connection.close()
+        values = request_values(request)
+        with request_transaction(values):
+            response = self.get_response(request)
+        if getattr(response, "streaming", False):
+            # Produced after this transaction ended (the audit CSV export): give the rows the
+            # same context in a transaction of their own.
+            response.streaming_content = _streamed(response.streaming_content, values)
+        return response
+
+
+# --- Celery -------------------------------------------------------------------------------
 
 
 def _task_prerun(**_: Any) -> None:
-    if enforced():
-        activate_bypass()
+    """A task sees every row for its duration: the whole session when it runs in the worker,
+    the enclosing transaction when it runs eagerly inside one (tests, demo)."""
+    if not enforced():
+        return
+    if connection.in_atomic_block:
+        connection.rls_outer = getattr(connection, "rls_values", {})  # type: ignore[attr-defined]
+        _set(BYPASS, local=True)
+    else:
+        _set(BYPASS, local=False)
 
 
 def _task_postrun(**_: Any) -> None:
-    if enforced():
-        clear()
+    if not enforced():
+        return
+    if connection.in_atomic_block:
+        try:
+            _set(getattr(connection, "rls_outer", NO_CONTEXT), local=True)
+        except Exception:
+            connection.close()
+    else:
+        _reset_session()
 
 
 def connect_celery_signals() -> None:
@@ -229,4 +330,79 @@ def connect_celery_signals() -> None:
     task_postrun.connect(_task_postrun, weak=False, dispatch_uid="rls_task_postrun")
 
 
+# --- the role the application connects as --------------------------------------------------
+
+_ROLE_SQL = """
+SELECT r.rolname, r.rolsuper OR r.rolbypassrls,
+       EXISTS (SELECT 1 FROM pg_class c
+               WHERE c.relrowsecurity AND pg_has_role(r.oid, c.relowner, 'MEMBER'))
+FROM pg_roles r WHERE r.rolname = ANY({names})
+"""
+_verified: set[tuple[Any, ...]] = set()
+
+
+def role_problems(cursor: Any, role: str | None = None) -> list[str]:
+    """Why `role` (default: the connection's current and session users) could see past the
+    policies: a superuser, BYPASSRLS, or the owner of a tenant table (who may switch RLS off),
+    or a member of one of those. Empty when it cannot."""
+    if role is None:
+        cursor.execute(_ROLE_SQL.format(names="ARRAY[current_user::text, session_user::text]"))
+    else:
+        cursor.execute(_ROLE_SQL.format(names="%s"), [[role]])
+    problems = []
+    for name, bypasses, owns in cursor.fetchall():
+        if bypasses:
+            problems.append(f"{name} is a superuser or has BYPASSRLS")
+        if owns:
+            problems.append(f"{name} owns (or may become the owner of) the tenant tables")
+    return sorted(set(problems))
+
+
+def app_role_statements(*, role: str, owner: str, database: str) -> list[str]:
+    """The idempotent statements that create the application's login role (if missing) and
+    grant it row access to every table, including tables later migrations create (default
+    privileges of the migrating owner). The caller sets the password separately."""
+    for name in (role, owner, database):
+        if not _IDENTIFIER.fullmatch(name):
+            raise ValueError(f"not a plain PostgreSQL identifier: {name!r}")
+    r, o = f'"{role}"', f'"{owner}"'
+    missing = f"NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}')"  # noqa: S608
+    create = f"CREATE ROLE {r} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+    return [
+        f"DO $$ BEGIN IF {missing} THEN {create}; END IF; END $$",
+        f"ALTER ROLE {r} LOGIN",
+        f'GRANT CONNECT ON DATABASE "{database}" TO {r}',
+        f"GRANT USAGE ON SCHEMA public TO {r}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA public "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA public "
+        f"GRANT USAGE, SELECT ON SEQUENCES TO {r}",
+    ]
+
+
+def verify_role(sender: Any, connection: Any, **_: Any) -> None:
+    """Production in enforce mode refuses a connection whose role could ignore or switch off
+    the policies (checked once per process and database)."""
+    if connection.vendor != "postgresql" or getattr(settings, "DATABASE_RLS", "") != "enforce":
+        return
+    if not getattr(settings, "DATABASE_RLS_VERIFY_ROLE", False):
+        return
+    d = connection.settings_dict
+    key = (connection.alias, d.get("HOST"), d.get("PORT"), d.get("NAME"), d.get("USER"))
+    if key in _verified:
+        return
+    with connection.cursor() as cursor:
+        problems = role_problems(cursor)
+    if problems:
+        connection.close()
+        raise ImproperlyConfigured(
+            "DATABASE_RLS=enforce but " + "; ".join(problems) + ": connect as the application "
+            "role (manage.py db_app_role), or set DATABASE_RLS_ALLOW_BYPASS=true"
+        )
+    _verified.add(key)
+
+
 connect_celery_signals()
+connection_created.connect(verify_role, dispatch_uid="rls_verify_role")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -94,17 +95,30 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
-# Row-level security (careerrelay/core/rls.py): "bypass" (default) keeps the policies open for
-# every connection; "enforce" starts connections without bypass, as DATABASE_APP_ROLE if set
-# (a role that is neither owner nor superuser). Run migrations as the owner.
+# Row-level security (careerrelay/core/rls.py): "bypass" (the default here: demo, tests,
+# migrations) keeps the policies open for every connection; "enforce" (production's default)
+# starts connections without bypass, as a role that is neither owner nor superuser: the login
+# role of DATABASE_URL (production), or DATABASE_APP_ROLE via SET ROLE (tests, local trials).
 DATABASE_RLS = env("DATABASE_RLS", default="bypass")
 DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="")
+# Refuse a connection whose role could ignore the policies (production, see rls.verify_role).
+DATABASE_RLS_VERIFY_ROLE = False
+
+
+def rls_database_options(database: dict[str, Any], *, mode: str, role: str) -> None:
+    """The libpq startup options of a PostgreSQL connection for the RLS mode (no round trip)."""
+    startup = [] if mode == "enforce" else ["-c app.bypass=on"]
+    if role:
+        startup.append(f"-c role={role}")
+    options = database.setdefault("OPTIONS", {})
+    if startup:
+        options["options"] = " ".join(startup)
+    else:
+        options.pop("options", None)
+
+
 if USING_POSTGRES:
-    _startup = [] if DATABASE_RLS == "enforce" else ["-c app.bypass=on"]
-    if DATABASE_APP_ROLE:
-        _startup.append(f"-c role={DATABASE_APP_ROLE}")
-    if _startup:
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(_startup)
+    rls_database_options(DATABASES["default"], mode=DATABASE_RLS, role=DATABASE_APP_ROLE)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: cache and Celery broker when REDIS_URL is set; local memory and eager tasks otherwise.

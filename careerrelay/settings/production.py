@@ -1,10 +1,10 @@
-"""Production: refuses to start without SECRET_KEY, ALLOWED_HOSTS and its own PII keys;
-`check --deploy` is clean."""
+"""Production: refuses to start without SECRET_KEY, ALLOWED_HOSTS and its own PII keys, or with
+row-level security off; `check --deploy` is clean."""
 
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, rls_database_options
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -19,6 +19,23 @@ if not PII_ENCRYPTION_KEYS or not PII_HMAC_KEY or PII_HMAC_KEY == DEMO_PII_HMAC_
     raise environ.ImproperlyConfigured(  # noqa: F405
         "PII_ENCRYPTION_KEYS and PII_HMAC_KEY must be set to this installation's own keys"
     )
+
+# Row-level security is enforced: the application connects (DATABASE_URL) as the login role of
+# `manage.py db_app_role`, neither owner nor superuser, and a connection as any role that could
+# see past the policies is refused. Only the one-shot `migrate` service runs as the owner, with
+# DATABASE_RLS=bypass and DATABASE_RLS_ALLOW_BYPASS=true (docker-compose.yml).
+DATABASE_RLS = env("DATABASE_RLS", default="enforce")
+DATABASE_RLS_ALLOW_BYPASS = env.bool("DATABASE_RLS_ALLOW_BYPASS", default=False)
+if DATABASE_RLS not in {"enforce", "bypass"}:
+    raise environ.ImproperlyConfigured("DATABASE_RLS must be 'enforce' or 'bypass'")  # noqa: F405
+if DATABASE_RLS == "bypass" and not DATABASE_RLS_ALLOW_BYPASS:
+    raise environ.ImproperlyConfigured(  # noqa: F405
+        "DATABASE_RLS=bypass switches row-level security off: set DATABASE_RLS_ALLOW_BYPASS=true "
+        "to run so on purpose (migrations as the owner)"
+    )
+DATABASE_RLS_VERIFY_ROLE = not DATABASE_RLS_ALLOW_BYPASS
+if USING_POSTGRES:  # noqa: F405
+    rls_database_options(DATABASES["default"], mode=DATABASE_RLS, role=DATABASE_APP_ROLE)  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
