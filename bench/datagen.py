@@ -405,7 +405,8 @@ class Generator:
         self, org: Org, agency_id: int, qualified: list[tuple[int, dt.datetime]]
     ) -> None:
         """The ledger the product would have posted: +1 point per qualification, one free hire
-        per `referrals_per_free_hire` (10) points, balances cached on the accounts."""
+        per `referrals_per_free_hire` (10) points, balances and per-kind totals cached on the
+        accounts."""
         from credits.models import (
             ACCOUNT_UNIT,
             AccountName,
@@ -425,6 +426,20 @@ class Generator:
             AccountName.REBATE_JPY: 0,
             AccountName.REBATE_OWED: 0,
         }
+        # The per-kind running totals the product keeps on each account (LedgerAccount.totals).
+        points_flows = {"qualify": len(qualified)}
+        if conversions:
+            points_flows["convert"] = -conversions * threshold
+        totals = {
+            AccountName.POINTS: points_flows,
+            AccountName.POINTS_ISSUED: {kind: -amount for kind, amount in points_flows.items()},
+            AccountName.FREE_HIRES: {"convert": conversions} if conversions else {},
+            AccountName.FREE_HIRES_ISSUED: {"convert": -conversions} if conversions else {},
+            AccountName.REBATE_JPY: {},
+            AccountName.REBATE_OWED: {},
+        }
+        if not qualified:
+            totals[AccountName.POINTS] = totals[AccountName.POINTS_ISSUED] = {}
         account_ids = dict(
             zip(list(AccountName), self.ids.take(LedgerAccount, len(AccountName)), strict=True)
         )
@@ -439,6 +454,7 @@ class Generator:
                     "name": name,
                     "unit": ACCOUNT_UNIT[name],
                     "balance": balances[name],
+                    "totals": totals[name],
                 }
                 for name, aid in account_ids.items()
             ),
@@ -583,7 +599,8 @@ def bulk_load() -> Iterator[None]:
 
 def verify(tables: Iterable[str]) -> None:
     """What the skipped triggers would have checked: every foreign key of the generated rows
-    points at a row, and every ledger transaction sums to zero per unit."""
+    points at a row, every ledger transaction sums to zero per unit, and every account's cached
+    balance and per-kind totals are the sums of its entries."""
     from django.apps import apps
 
     by_table = {m._meta.db_table: m for m in apps.get_models()}
@@ -606,6 +623,18 @@ def verify(tables: Iterable[str]) -> None:
         bad = cursor.fetchone()
     if bad is not None:
         raise RuntimeError(f"generated ledger transaction {bad[0]} does not balance: {bad}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.id FROM credits_ledgeraccount a LEFT JOIN ("
+            " SELECT account_id, SUM(total) AS balance, jsonb_object_agg(kind, total) AS totals"
+            " FROM (SELECT account_id, kind, SUM(amount) AS total FROM credits_ledgerentry"
+            " GROUP BY 1, 2) per_kind GROUP BY 1) s ON s.account_id = a.id"
+            " WHERE a.balance <> COALESCE(s.balance, 0) OR a.totals <> COALESCE(s.totals, '{}')"
+            " LIMIT 1"
+        )
+        bad = cursor.fetchone()
+    if bad is not None:
+        raise RuntimeError(f"generated ledger account {bad[0]}: cached balance or totals differ")
 
 
 def previous_period(now: dt.datetime | None = None) -> str:

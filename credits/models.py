@@ -62,6 +62,10 @@ class LedgerAccount(TenantOwned):
     unit = models.CharField(max_length=12, choices=Unit.choices)
     # Cached sum of entries, updated in the posting transaction under a row lock.
     balance = models.BigIntegerField(default=0)
+    # Cached sums of entries per entry kind ({"qualify": 12, "convert": -10, ...}), kept with
+    # `balance` under the same row lock, so the credit summary reads the accounts only and does
+    # not grow with the ledger's history.
+    totals = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints: ClassVar = [
@@ -72,13 +76,20 @@ class LedgerAccount(TenantOwned):
         return f"{self.partnership_id}:{self.name}"
 
 
+# The tenant keys of transactions and entries (partnership, company, agency) are copies of the
+# account's, kept on the rows for tenant scoping (and Citus). They carry no database foreign key
+# of their own: a foreign-key check per key and row at COMMIT was most of settlement's time.
+# The ledger's statement trigger (migration 0007) instead refuses any entry whose keys, account
+# name or unit differ from its account's, or whose keys differ from its transaction's; accounts
+# (which keep real foreign keys) can be neither deleted nor re-pointed.
+_TENANT_KEY = {"on_delete": models.PROTECT, "related_name": "+", "db_constraint": False}
+
+
 class LedgerTransaction(TenantOwned):
     tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
-    partnership = models.ForeignKey(
-        "companies.Partnership", on_delete=models.PROTECT, related_name="+"
-    )
-    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
-    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    partnership = models.ForeignKey("companies.Partnership", **_TENANT_KEY)
+    company = models.ForeignKey("companies.Company", db_index=False, **_TENANT_KEY)
+    agency = models.ForeignKey("agencies.Agency", db_index=False, **_TENANT_KEY)
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
     idempotency_key = models.CharField(max_length=120, unique=True)
     referral = models.ForeignKey(
@@ -103,12 +114,14 @@ class LedgerEntry(TenantOwned):
     transaction = models.ForeignKey(
         LedgerTransaction, on_delete=models.PROTECT, related_name="entries"
     )
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
-    partnership = models.ForeignKey(
-        "companies.Partnership", on_delete=models.PROTECT, related_name="+"
+    # Checked by the ledger's statement trigger, not per row at COMMIT (see _TENANT_KEY).
+    account = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="entries", db_constraint=False
     )
-    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
-    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    # Scoped reads go through entry_co_time_idx / entry_ag_time_idx.
+    partnership = models.ForeignKey("companies.Partnership", db_index=False, **_TENANT_KEY)
+    company = models.ForeignKey("companies.Company", db_index=False, **_TENANT_KEY)
+    agency = models.ForeignKey("agencies.Agency", db_index=False, **_TENANT_KEY)
     account_name = models.CharField(max_length=20, choices=AccountName.choices)
     unit = models.CharField(max_length=12, choices=Unit.choices)
     amount = models.BigIntegerField()

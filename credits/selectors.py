@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 
 from companies.models import Partnership
 from credits.models import AccountName, EntryKind, LedgerAccount, LedgerEntry
@@ -59,37 +59,25 @@ def partnerships_for(*, tenant: Any) -> QuerySet[Partnership]:
 
 
 def credit_summaries(*, tenant: Any, partnership_id: int | None = None) -> list[CreditSummary]:
-    """One summary per partnership of the tenant (company or agency), in three queries
-    however many partnerships and entries there are."""
+    """One summary per partnership of the tenant (company or agency), in two queries however
+    many partnerships and entries there are: the flows per entry kind come from the running
+    totals kept on the accounts (`LedgerAccount.totals`), not from the entries."""
     partnerships = partnerships_for(tenant=tenant)
     if partnership_id is not None:
         partnerships = partnerships.filter(pk=partnership_id)
     partnerships = list(partnerships)
     if not partnerships:
         return []
-    accounts = list(
+    balance: dict[tuple[int, str], int] = {}
+    flows: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for partnership_pk, name, amount, totals in (
         LedgerAccount.objects.for_tenant(tenant)
         .filter(partnership__in=[p.pk for p in partnerships])
-        .values_list("pk", "partnership_id", "name", "balance")
-    )
-    balance: dict[tuple[int, str], int] = {}
-    account_of: dict[int, tuple[int, str]] = {}
-    for pk, partnership_pk, name, amount in accounts:
+        .values_list("partnership_id", "name", "balance", "totals")
+    ):
         balance[(partnership_pk, name)] = int(amount)
-        account_of[pk] = (partnership_pk, name)
-    # Flows per account and kind, for the two company-side accounts the figures need. Reading
-    # by account id uses the entry table's account index, not a scan of the tenant's entries.
-    flows: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    wanted = [pk for pk, (_p, name) in account_of.items() if name in {"points", "free_hires"}]
-    if wanted:
-        rows = (
-            LedgerEntry.all_objects.filter(account_id__in=wanted)
-            .values_list("account_id", "kind")
-            .annotate(total=Sum("amount"))
-            .order_by()
-        )
-        for account_pk, kind, total in rows:
-            flows[account_of[account_pk]][kind] += int(total)
+        for kind, total in (totals or {}).items():
+            flows[(partnership_pk, name)][kind] = int(total)
 
     summaries = []
     for p in partnerships:

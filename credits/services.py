@@ -149,8 +149,10 @@ def ledger_post(
     """Post one balanced transaction, or return the existing one with this idempotency key.
 
     Side effects: creates the partnership's accounts on first use; locks the touched accounts
-    (pk order) and updates their cached balances; writes one LedgerTransaction, one
-    LedgerEntry per leg (key `<tx key>:<account>`) and an audit row for company and agency.
+    (pk order) and updates their cached balances and per-kind totals; writes one
+    LedgerTransaction, one LedgerEntry per leg (key `<tx key>:<account>`, all in one INSERT:
+    the database checks each statement's transactions balance) and an audit row for company
+    and agency.
     Raises LedgerImbalanceError if the legs do not sum to zero per unit.
     """
     _check_legs(legs)
@@ -229,10 +231,12 @@ def _post_locked(
     changed = []
     for name, amount in legs:
         if amount:
-            accounts[name].balance += amount
-            changed.append(accounts[name])
+            account = accounts[name]
+            account.balance += amount
+            account.totals[kind] = int(account.totals.get(kind, 0)) + amount
+            changed.append(account)
     # Safe to write the computed values: we hold the rows' locks, read after acquiring them.
-    LedgerAccount.all_objects.bulk_update(changed, ["balance"])
+    LedgerAccount.all_objects.bulk_update(changed, ["balance", "totals"])
     # One audit row for each side, in one insert.
     user, via = _actor(actor)
     data = {"kind": kind, "idempotency_key": idempotency_key, "legs": dict(legs), **via}

@@ -14,8 +14,8 @@ Exactly once, whoever triggers it and however often:
 - a crashed worker leaves committed chunks behind and the next run continues after them.
 
 Postings are written set-based with the same shape `credits.services.ledger_post` writes: one
-transaction per placement, entry keys `<tx key>:<account>`, cached balances updated under row
-locks. On PostgreSQL a chunk is a handful of statements over arrays (`unnest`); elsewhere (the
+transaction per placement, entry keys `<tx key>:<account>`, cached balances and per-kind totals
+updated under row locks. On PostgreSQL a chunk is a handful of statements over arrays (`unnest`); elsewhere (the
 embedded SQLite demo) the ORM writes the same rows with bulk inserts. The audit trail is one
 `settlement.done` row per run (the ledger rows themselves name their cause).
 """
@@ -273,7 +273,9 @@ WITH u AS (
     RETURNING account_id, amount
 )
 UPDATE credits_ledgeraccount a
-   SET balance = a.balance + d.delta
+   SET balance = a.balance + d.delta,
+       totals = jsonb_set(a.totals, ARRAY[%(kind)s],
+                          to_jsonb(COALESCE((a.totals ->> %(kind)s)::bigint, 0) + d.delta))
   FROM (SELECT account_id, SUM(amount) AS delta FROM e GROUP BY account_id) AS d
  WHERE a.id = d.account_id
 """
@@ -295,8 +297,9 @@ def _post_rebates_sql(
     accounts: dict[tuple[int, str], LedgerAccount],
 ) -> None:
     """PostgreSQL: the same rows as the ORM path in one statement per chunk: transactions (a
-    key that exists already is skipped), their entries, and the cached balances of the
-    (already locked) accounts by exactly what was inserted."""
+    key that exists already is skipped), their entries (one INSERT, which the ledger's
+    statement trigger checks), and the cached balances and rebate totals of the (already
+    locked) accounts by exactly what was inserted."""
     columns: dict[str, list[Any]] = defaultdict(list)
     for row, amount in postings:
         pid = row["partnership_id"]
@@ -361,18 +364,21 @@ def _add_to_balances(
     postings: list[tuple[dict[str, Any], int]],
     accounts: dict[tuple[int, str], LedgerAccount],
 ) -> None:
-    """ORM path: cached balances += the chunk's postings (the accounts are locked)."""
+    """ORM path: cached balances and rebate totals += the chunk's postings (the accounts are
+    locked)."""
     deltas: dict[int, int] = defaultdict(int)
     for row, amount in postings:
         pid = row["partnership_id"]
         deltas[accounts[(pid, AccountName.REBATE_JPY)].pk] += amount
         deltas[accounts[(pid, AccountName.REBATE_OWED)].pk] -= amount
     changed = []
+    kind = str(EntryKind.REBATE)
     for account in accounts.values():
         if deltas.get(account.pk):
             account.balance += deltas[account.pk]
+            account.totals[kind] = int(account.totals.get(kind, 0)) + deltas[account.pk]
             changed.append(account)
-    LedgerAccount.all_objects.bulk_update(changed, ["balance"], batch_size=1000)
+    LedgerAccount.all_objects.bulk_update(changed, ["balance", "totals"], batch_size=1000)
 
 
 def _mark_settled(*, period: str, amounts: dict[int, int]) -> None:
