@@ -15,8 +15,9 @@ Exactly once, whoever triggers it and however often:
 
 Postings are written set-based with the same shape `credits.services.ledger_post` writes: one
 transaction per placement, entry keys `<tx key>:<account>`, cached balances and per-kind totals
-updated under row locks. On PostgreSQL a chunk is a handful of statements over arrays (`unnest`); elsewhere (the
-embedded SQLite demo) the ORM writes the same rows with bulk inserts. The audit trail is one
+updated under row locks. On PostgreSQL a chunk is a handful of statements over arrays
+(`unnest`); elsewhere (the embedded SQLite demo) the ORM writes the same rows with bulk
+inserts. The audit trail is one
 `settlement.done` row per run (the ledger rows themselves name their cause).
 """
 

@@ -13,6 +13,7 @@ from agencies.models import Placement
 from credits.models import LedgerAccount, LedgerEntry
 from referrals import pii
 from referrals.models import Candidate, Referral
+from tests.credits.helpers import assert_totals_and_keys_match
 
 _seq = itertools.count(1)
 
@@ -104,7 +105,8 @@ def rebate_balance(partnership: Any) -> int:
 
 
 def assert_ledger_consistent() -> None:
-    """Every cached balance equals its entries' sum; every transaction sums to zero."""
+    """Every cached balance and per-kind total equals its entries' sum, every entry's copied
+    keys equal its account's and transaction's; every transaction sums to zero."""
     sums = dict(
         LedgerEntry.objects.unscoped()
         .values_list("account_id")
@@ -120,3 +122,4 @@ def assert_ledger_consistent() -> None:
         .exclude(total=0)
     )
     assert not unbalanced.exists()
+    assert_totals_and_keys_match()
