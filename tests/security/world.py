@@ -298,19 +298,25 @@ def _partnership_rows(w: World, cs: str, ags: str, now: dt.datetime) -> None:
         idempotency_key=f"iso:qualify:{referral.pk}",
         referral=referral,
     )
-    for acc_name, amount in ((AccountName.POINTS, 1), (AccountName.POINTS_ISSUED, -1)):
-        entry = LedgerEntry.all_objects.create(
-            transaction=txn,
-            account=accounts[acc_name],
-            partnership=p,
-            company=co,
-            agency=ag,
-            account_name=acc_name,
-            unit=ACCOUNT_UNIT[acc_name],
-            amount=amount,
-            kind=EntryKind.QUALIFY,
-            idempotency_key=f"iso:qualify:{referral.pk}:{acc_name}",
-        )
+    # One INSERT for the balanced pair: the ledger's statement trigger checks each statement.
+    entries = LedgerEntry.all_objects.bulk_create(
+        [
+            LedgerEntry(
+                transaction=txn,
+                account=accounts[acc_name],
+                partnership=p,
+                company=co,
+                agency=ag,
+                account_name=acc_name,
+                unit=ACCOUNT_UNIT[acc_name],
+                amount=amount,
+                kind=EntryKind.QUALIFY,
+                idempotency_key=f"iso:qualify:{referral.pk}:{acc_name}",
+            )
+            for acc_name, amount in ((AccountName.POINTS, 1), (AccountName.POINTS_ISSUED, -1))
+        ]
+    )
+    for entry in entries:
         w.add("ledger_entry", entry, both)
     w.add("ledger_account", accounts[AccountName.POINTS], both)
     w.add("ledger_transaction", txn, both)
