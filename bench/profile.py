@@ -1,6 +1,6 @@
 """Profile one page in-process (full middleware stack, bench settings) with pyinstrument.
 
-    .venv/bin/python -m bench.profile landing|baseline|register|dashboard|credits [N]
+    .venv/bin/python -m bench.profile landing|baseline|compare|dashboard|credits [N]
 
 Creates its own small data set in the database `cr_bench_profile_<pid>` (BENCH_PROFILE_DB
 overrides; dropped afterwards) and its own Redis, so several engineers can profile at once, then
@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import procs
 
@@ -73,6 +74,8 @@ def main() -> int:
         if which == "ingest":
             return profile_ingest(data, n)
         client = Client(HTTP_USER_AGENT=datagen.UA_HUMAN, HTTP_X_FORWARDED_PROTO="https")
+        if which == "compare":
+            return compare_landing(client, data, n)
         paths = {
             "landing": [f"/r/{t}/" for t in data.landing.tokens],
             "baseline": ["/bench/baseline/"],
@@ -104,6 +107,30 @@ def main() -> int:
         if not keep:
             db.drop()
         redis.stop()
+    return 0
+
+
+def compare_landing(client: Any, data: Any, n: int) -> int:
+    """CPU time per request of the landing page and of the baseline, interleaved in blocks of
+    100 (no profiler): the in-process counterpart of `landing_rps_ratio`, steadier on a busy
+    machine because it counts this process's CPU, not wall time."""
+    tokens = [f"/r/{t}/" for t in data.landing.tokens]
+    cpu = {"landing": 0.0, "baseline": 0.0}
+    for path in tokens[:50] + ["/bench/baseline/"] * 50:
+        client.get(path)
+    for block in range(max(n // 100, 1)):
+        for which, paths in (("landing", tokens), ("baseline", ["/bench/baseline/"])):
+            started = time.process_time()
+            for i in range(100):
+                response = client.get(paths[(block * 100 + i) % len(paths)])
+                assert response.status_code == 200, response.status_code
+            cpu[which] += time.process_time() - started
+    requests = max(n // 100, 1) * 100
+    landing, baseline = cpu["landing"] / requests * 1000, cpu["baseline"] / requests * 1000
+    print(
+        f"CPU per request: landing {landing:.3f} ms, baseline {baseline:.3f} ms, "
+        f"baseline/landing {baseline / landing:.3f} ({requests} each, test client included)"
+    )
     return 0
 
 

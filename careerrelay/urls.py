@@ -13,6 +13,9 @@ from careerrelay.core import api_docs
 from careerrelay.core import views as core_views
 
 urlpatterns = [
+    # First: the candidate landing page is the hot path (a mail-out's burst), so its URL is
+    # resolved before any other pattern is tried.
+    path("r/", include("referrals.urls")),
     path("", core_views.home, name="home"),
     path("after-login/", core_views.after_login, name="after_login"),
     path("healthz/", core_views.healthz, name="healthz"),
@@ -28,7 +31,6 @@ urlpatterns = [
     path("partner/partnerships/", include("companies.partner_urls")),
     path("partner/", include("careerrelay.core.partner_urls")),
     path("partner/", include("agencies.urls")),
-    path("r/", include("referrals.urls")),
     path("api/v1/", include("careerrelay.api")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", api_docs.swagger_view, name="api-docs"),

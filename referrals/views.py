@@ -8,21 +8,32 @@ written directly so it is not lost).
 
 from __future__ import annotations
 
+import dataclasses
+import html
+import re
 from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.defaultfilters import linebreaks_filter
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
+from careerrelay.core import csrf
 from careerrelay.core.audit import ip_hash
 from careerrelay.core.errors import ApplicationError
-from careerrelay.core.ratelimit import client_ip  # proxy-aware (X-Forwarded-For behind our proxy)
+from careerrelay.core.ratelimit import (  # client_ip is proxy-aware (X-Forwarded-For)
+    FLOOD_WINDOW_SECONDS,
+    client_ip,
+    counts_floods_itself,
+    flood_allow,
+    flood_counter,
+    ratelimited_response,
+)
 from referrals import clicks, pii, selectors, services
 from referrals.consent import consent_texts
 from referrals.forms import RegistrationForm, landing_form_context
@@ -79,53 +90,92 @@ def _closed(request: HttpRequest, link: LandingLink, reason: str, status: int) -
     )
 
 
-# The landing page is the same for every visitor of a link in one language except for the CSRF
-# token, so it is rendered once per (link, language) and the token is substituted per request:
-# template rendering was most of the page's CPU (bench/NOTES.md). An entry is used only while
-# the cached link data it was rendered from still equals what `selectors.landing_link` returns,
-# so a changed link (message, logo, licence, status) is re-rendered.
-_CSRF_PLACEHOLDER = "__careerrelay_csrf_token__"
-_PAGE_CACHE_MAX = 2048
-_page_cache: dict[tuple[str, str], tuple[LandingLink, str]] = {}
+# The landing page is the same for every visitor of every link in one language except for the
+# link's own fields and the CSRF token, so it is rendered once per (language, logo?, message?)
+# as a skeleton with placeholders and filled in per request: template rendering was most of the
+# page's CPU, and a mail-out spreads views over thousands of links (bench/NOTES.md). The
+# placeholders are plain ASCII words, unchanged by HTML escaping and by the translations'
+# %-formatting; each is replaced by its field escaped as the template would have escaped it.
+_SKELETON_MARK = "crskel7q"
+_SKELETON_FIELDS = {
+    "token": "token",
+    "company_name": "company",
+    "company_logo_url": "logo",
+    "agency_name": "agency",
+    "agency_license_number": "license",
+}
+_SKELETON_RE = re.compile(rf"(<p>{_SKELETON_MARK}message</p>|{_SKELETON_MARK}[a-z]+)")
+# (language, has logo, has message) -> the page split at its placeholders: literal text at even
+# positions, placeholders at odd ones.
+_skeletons: dict[tuple[str, bool, bool], list[str]] = {}
+
+
+def _skeleton(request: HttpRequest, link: LandingLink) -> list[str]:
+    language = translation.get_language() or ""
+    key = (language, bool(link.company_logo_url), bool(link.company_message))
+    parts = _skeletons.get(key)
+    if parts is None:
+        placeholders = {
+            field: f"{_SKELETON_MARK}{word}" for field, word in _SKELETON_FIELDS.items()
+        }
+        if not link.company_logo_url:
+            placeholders["company_logo_url"] = ""
+        placeholders["company_message"] = f"{_SKELETON_MARK}message" if link.company_message else ""
+        context = _context(dataclasses.replace(link, **placeholders), with_form=True)
+        context["csrf_token"] = f"{_SKELETON_MARK}csrf"
+        context["next_path"] = f"/r/{_SKELETON_MARK}token/"
+        html = render_to_string("referrals/landing.html", context, request=request)
+        parts = _skeletons[key] = _SKELETON_RE.split(html)
+    return parts
 
 
 def _landing_html(request: HttpRequest, link: LandingLink) -> str:
-    cacheable = not request.GET and not request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-    key = (link.token, translation.get_language() or "")
-    cached = _page_cache.get(key) if cacheable else None
-    if cached is not None and cached[0] == link:
-        html = cached[1]
-    else:
-        context = _context(link, with_form=True)
-        context["csrf_token"] = _CSRF_PLACEHOLDER
-        html = render_to_string("referrals/landing.html", context, request=request)
-        if cacheable:
-            if len(_page_cache) >= _PAGE_CACHE_MAX:
-                _page_cache.pop(next(iter(_page_cache)))
-            _page_cache[key] = (link, html)
-    return html.replace(_CSRF_PLACEHOLDER, get_token(request))
+    values = {
+        f"{_SKELETON_MARK}{word}": html.escape(getattr(link, field))
+        for field, word in _SKELETON_FIELDS.items()
+    }
+    values[f"{_SKELETON_MARK}csrf"] = csrf.get_token(request)
+    if link.company_message:
+        values[f"<p>{_SKELETON_MARK}message</p>"] = str(
+            linebreaks_filter(link.company_message, autoescape=True)
+        )
+    parts = _skeleton(request, link)
+    out = parts[:]
+    for i in range(1, len(parts), 2):
+        out[i] = values[parts[i]]
+    return "".join(out)
 
 
+@counts_floods_itself
 @require_http_methods(["GET", "HEAD", "POST"])
 def landing(request: HttpRequest, token: str) -> HttpResponse:
     link = selectors.landing_link(token)
-    if link is None:
-        raise Http404
-    if link.is_gone:
-        return _gone(request, link)
-    reason = link.closed_reason
-    if reason:
-        return _closed(request, link, reason, 200 if request.method != "POST" else 409)
-    if request.method == "POST":
+    page = request.method != "POST"  # registrations have their own per-address limit
+    if link is None or link.is_gone or link.closed_reason:
+        if page and not flood_allow(request):
+            return ratelimited_response(request, retry_after=FLOOD_WINDOW_SECONDS)
+        if link is None:
+            raise Http404
+        if link.is_gone:
+            return _gone(request, link)
+        return _closed(request, link, link.closed_reason, 200 if page else 409)
+    if not page:
         return _register(request, link)
 
     event = clicks.new_event(
         link=link,
         method=request.method or "GET",
-        user_agent=request.headers.get("User-Agent", "")[:512],
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
         ip=client_ip(request),
     )
-    clicks.capture(event, write_sync=services.click_write_sync)
+    captured = clicks.capture(
+        event,
+        write_sync=services.click_write_sync,
+        flood=flood_counter(request),
+        flood_allow=lambda: flood_allow(request),
+    )
+    if captured == clicks.FLOODED:
+        return ratelimited_response(request, retry_after=FLOOD_WINDOW_SECONDS)
     response = HttpResponse(_landing_html(request, link))
     response.set_cookie(
         clicks.COOKIE_NAME,

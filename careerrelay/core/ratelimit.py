@@ -45,19 +45,46 @@ def _cache_key(key: str, window_seconds: int, now: float) -> str:
     return f"{KEY_PREFIX}:{digest}:{window_seconds}:{window}"
 
 
+def _redis_backend() -> RedisCache | None:
+    backend = caches["default"]  # `cache` is a proxy: isinstance needs the backend itself
+    return backend if isinstance(backend, RedisCache) else None
+
+
+def _redis_client(backend: RedisCache) -> Any:
+    """One redis-py client per cache backend instance: Django builds a new `Redis` object (and
+    its response-callback table) on every `get_client` call, which cost more than the round trip
+    on the landing page (bench/NOTES.md)."""
+    client = backend.__dict__.get("_cr_client")
+    if client is None:
+        client = backend._cache.get_client(write=True)
+        backend.__dict__["_cr_client"] = client
+    return client
+
+
+def counter_key(*, key: str, window_seconds: int) -> str:
+    """The cache key under which `ratelimit_allow` counts `key` in the current window (with the
+    Redis cache's prefix): for callers that count a hit in the same Redis round trip as their own
+    write (the landing page's click, referrals/clicks.py)."""
+    name = _cache_key(key, window_seconds, time.time())
+    backend = _redis_backend()
+    # make_key, not make_and_validate_key: the name is ASCII hex of fixed length (validation
+    # walks it character by character on every landing view).
+    return backend.make_key(name) if backend is not None else name
+
+
 def ratelimit_allow(*, key: str, limit: int, window_seconds: int) -> bool:
     """Count one hit for `key`; False once more than `limit` hits fell in the current window.
 
     Side effects: increments a cache counter (expires with the window). Fails open."""
     now = time.time()
     ckey = _cache_key(key, window_seconds, now)
-    backend = caches["default"]  # `cache` is a proxy: isinstance needs the backend itself
-    if isinstance(backend, RedisCache):
+    backend = _redis_backend()
+    if backend is not None:
         # One pipelined round trip instead of three (SET NX, then Django's EXISTS + INCR): the
         # flood limit runs on every landing-page view (bench/NOTES.md).
         try:
             name = backend.make_and_validate_key(ckey)
-            pipe = backend._cache.get_client(name, write=True).pipeline(transaction=False)
+            pipe = _redis_client(backend).pipeline(transaction=False)
             pipe.set(name, 0, ex=window_seconds + 1, nx=True)
             pipe.incr(name)
             count = int(pipe.execute()[1])
@@ -125,24 +152,67 @@ def ratelimit(
     return decorator
 
 
+FLOOD_WINDOW_SECONDS = 60
+
+
+def flood_limit() -> int:
+    """Landing-page views allowed per address and minute (0: no limit)."""
+    return int(getattr(settings, "CLICK_FLOOD_PER_MINUTE", 0) or 0)
+
+
+def flood_key(request: HttpRequest) -> str:
+    return f"flood:{client_ip(request)}"
+
+
+def flood_counter(request: HttpRequest) -> tuple[str, int, int] | None:
+    """(counter key, limit, expiry seconds) of this address's flood window, or None without a
+    limit: what the landing view hands to the click capture."""
+    limit = flood_limit()
+    if not limit:
+        return None
+    key = counter_key(key=flood_key(request), window_seconds=FLOOD_WINDOW_SECONDS)
+    return key, limit, FLOOD_WINDOW_SECONDS + 1
+
+
+def flood_allow(request: HttpRequest) -> bool:
+    """Count one candidate-page view from this address; False above the flood limit."""
+    limit = flood_limit()
+    return not limit or ratelimit_allow(
+        key=flood_key(request), limit=limit, window_seconds=FLOOD_WINDOW_SECONDS
+    )
+
+
+def counts_floods_itself(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view under /r/ that counts the flood limit itself (see FloodLimitMiddleware)."""
+    view.counts_floods_itself = True  # type: ignore[attr-defined]
+    return view
+
+
 class FloodLimitMiddleware:
-    """Per-IP limit on the candidate's landing pages (GET/HEAD under /r/): above
-    CLICK_FLOOD_PER_MINUTE requests a minute from one address the answer is 429 before the view
-    runs, so the flood records no click. 0 (the default outside production) turns it off, so
-    the demo and the benchmark's single-address load are not limited."""
+    """Per-IP limit on the candidate's pages (GET/HEAD under /r/): above CLICK_FLOOD_PER_MINUTE
+    requests a minute from one address the answer is 429 before the view runs, so the flood
+    records no click. The landing view is marked `counts_floods_itself`: it counts the hit in the
+    same Redis round trip as its click (referrals/clicks.py), so the middleware leaves it alone.
+    0 turns the limit off."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = int(getattr(settings, "CLICK_FLOOD_PER_MINUTE", 0) or 0)
-        if (
-            limit
-            and request.method in ("GET", "HEAD")
-            and request.path.startswith("/r/")
-            and not ratelimit_allow(
-                key=f"flood:{client_ip(request)}", limit=limit, window_seconds=60
-            )
-        ):
-            return ratelimited_response(request, retry_after=60)
         return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: Callable[..., HttpResponse],
+        args: Any,
+        kwargs: Any,
+    ) -> HttpResponse | None:
+        if (
+            request.method in ("GET", "HEAD")
+            and request.path.startswith("/r/")
+            and not getattr(view, "counts_floods_itself", False)
+            and not flood_allow(request)
+        ):
+            return ratelimited_response(request, retry_after=FLOOD_WINDOW_SECONDS)
+        return None

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from companies.models import PartnershipStatus
 from referrals import clicks, selectors
@@ -186,3 +190,71 @@ def test_admin_lists_referral_rows_without_pii(client, link, django_user_model) 
         r = client.get(path)
         assert r.status_code == 200, path
         assert "taro@example.jp" not in r.content.decode()
+
+
+LINK_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60
+).filter(str.strip)
+
+
+@examples(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    company=LINK_TEXT,
+    agency=LINK_TEXT,
+    license_number=LINK_TEXT,
+    message=st.one_of(st.just(""), LINK_TEXT, st.just("一行目\n\n<b>二段落目</b> & 'x'\n三行目")),
+    logo=st.sampled_from(["", "/media/logos/a.png", '/media/x".png?a=1&b=<2>']),
+    language=st.sampled_from(["ja", "en"]),
+)
+def test_the_page_filled_from_its_skeleton_equals_a_direct_render(
+    company: str, agency: str, license_number: str, message: str, logo: str, language: str
+) -> None:
+    """The landing page is rendered once per language as a skeleton and filled per request
+    (referrals/views.py): for any company, agency, licence, message and logo — markup, quotes,
+    ampersands, percent signs, emoji — the filled page is byte for byte the template's own
+    render with the link's fields (the CSRF token aside)."""
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from referrals import views
+
+    link = selectors.LandingLink(
+        id=1,
+        token="AbCdEfGhIjKlMnOpQrStUv",
+        kind="campaign",
+        company_id=1,
+        agency_id=2,
+        partnership_id=3,
+        is_active=True,
+        expires_at=None,
+        partnership_status="active",
+        company_name=company,
+        company_logo_url=logo,
+        company_message=message,
+        agency_name=agency,
+        agency_license_number=license_number,
+        agency_license_expires_on="2099-01-01",
+        agency_license_verified=True,
+        agency_contact_email="a@example.jp",
+        agency_privacy_policy_url="",
+    )
+    request = RequestFactory().get(f"/r/{link.token}/")
+    token_value = re.compile(r'name="csrfmiddlewaretoken" value="[A-Za-z0-9]{64}"')
+    with translation.override(language):
+        filled = views._landing_html(request, link)
+        context = views._context(link, with_form=True)
+        context["csrf_token"] = "x" * 64
+        direct = render_to_string("referrals/landing.html", context, request=request)
+    assert token_value.sub("TOKEN", filled) == token_value.sub("TOKEN", direct)
+
+
+def test_a_flood_of_unknown_tokens_is_limited_too(client, settings) -> None:
+    """The landing view counts its own floods (in the click's round trip); the pages it answers
+    without a click (404, 410, closed) are counted by the same per-address window."""
+    settings.CLICK_FLOOD_PER_MINUTE = 5
+    statuses = [
+        client.get("/r/AAAAAAAAAAAAAAAAAAAAAA/", REMOTE_ADDR="203.0.113.50").status_code
+        for _ in range(8)
+    ]
+    assert statuses == [404] * 5 + [429] * 3
