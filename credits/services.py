@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from careerrelay.core import rls
 from careerrelay.core.audit import audit_record
 from careerrelay.core.errors import ApplicationError
 from careerrelay.core.models import AuditEvent
@@ -241,23 +242,25 @@ def _post_locked(
     user, via = _actor(actor)
     data = {"kind": kind, "idempotency_key": idempotency_key, "legs": dict(legs), **via}
     actor_id = user.pk if user is not None else None
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                actor_id=actor_id,
-                company_id=company_id,
-                agency_id=agency_id,
-                action="ledger.post",
-                target_type=LedgerTransaction._meta.label,
-                target_id=str(tx.pk),
-                data=data,
-            )
-            for company_id, agency_id in (
-                (partnership.company_id, None),
-                (None, partnership.agency_id),
-            )
-        ]
-    )
+    # The company's row may be written in the agency's context (rls.narrow_bypass).
+    with rls.narrow_bypass():
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    actor_id=actor_id,
+                    company_id=company_id,
+                    agency_id=agency_id,
+                    action="ledger.post",
+                    target_type=LedgerTransaction._meta.label,
+                    target_id=str(tx.pk),
+                    data=data,
+                )
+                for company_id, agency_id in (
+                    (partnership.company_id, None),
+                    (None, partnership.agency_id),
+                )
+            ]
+        )
     return tx, True
 
 

@@ -9,7 +9,9 @@ and writable when
     OR agency_id  = current_setting('app.agency_id')    -- for tables with an agency key
 
 so a connection with no context sees no rows. `core_auditevent` accepts inserts from anyone
-(sign-in failures have no tenant) but shows rows only by the same rule.
+(sign-in failures have no tenant) but shows rows only by the same rule; Django's INSERT ...
+RETURNING needs the new row visible, so audit appends run in `narrow_bypass()`. A company also
+reads (never writes) the candidates referred to it (COUNTERPARTY_READ).
 
 Two modes, chosen by DATABASE_RLS:
 
@@ -54,6 +56,15 @@ from django.http import HttpRequest, HttpResponse
 RLS_EXEMPT = frozenset({"core.ApiKey", "core.Invitation"})
 # Tables anybody may append to but only the tenant (or an operator) may read.
 INSERT_ANYONE = frozenset({"core.AuditEvent"})
+# Rows a tenant may read beyond its own key: a company reads the candidates referred to it
+# (its referral pages show whether the email is verified; the application shows it no personal
+# data, which stays encrypted), never writes them.
+COUNTERPARTY_READ = {
+    "referrals.Candidate": (
+        "EXISTS (SELECT 1 FROM referrals_referral r WHERE r.candidate_id = {table}.id "
+        "AND r.company_id = NULLIF(current_setting('app.company_id', true), '')::bigint)"
+    ),
+}
 BYPASS_PREFIXES = ("/admin/", "/r/", "/invitations/", "/accounts/")
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -108,6 +119,7 @@ def policy_sql(model: Any) -> list[str]:
         f"DROP POLICY IF EXISTS tenant_isolation ON {table}",
         f"DROP POLICY IF EXISTS tenant_read ON {table}",
         f"DROP POLICY IF EXISTS append_anyone ON {table}",
+        f"DROP POLICY IF EXISTS counterparty_read ON {table}",
     ]
     if model._meta.label in INSERT_ANYONE:
         statements += [
@@ -118,6 +130,9 @@ def policy_sql(model: Any) -> list[str]:
         statements.append(
             f"CREATE POLICY tenant_isolation ON {table} USING {visible} WITH CHECK {visible}"
         )
+    if model._meta.label in COUNTERPARTY_READ:
+        read = COUNTERPARTY_READ[model._meta.label].format(table=table)
+        statements.append(f"CREATE POLICY counterparty_read ON {table} FOR SELECT USING ({read})")
     return statements
 
 
@@ -140,7 +155,7 @@ def uninstall(schema_editor: Any) -> None:
     for model in rls_models():
         if model._meta.db_table in existing:
             table = schema_editor.quote_name(model._meta.db_table)
-            for name in ("tenant_isolation", "tenant_read", "append_anyone"):
+            for name in ("tenant_isolation", "tenant_read", "append_anyone", "counterparty_read"):
                 schema_editor.execute(f"DROP POLICY IF EXISTS {name} ON {table}")
             schema_editor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
             schema_editor.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
@@ -210,6 +225,33 @@ def bypass_context() -> Iterator[None]:
     with transaction.atomic():
         activate_bypass()
         yield
+
+
+_SWAP_SQL = (
+    "WITH before AS MATERIALIZED (SELECT current_setting('app.company_id', true) AS c, "
+    "current_setting('app.agency_id', true) AS a, current_setting('app.bypass', true) AS b) "
+    "SELECT c, a, b, set_config('app.company_id', '', true), "
+    "set_config('app.agency_id', '', true), set_config('app.bypass', 'on', true) FROM before"
+)
+
+
+@contextmanager
+def narrow_bypass() -> Iterator[None]:
+    """One explicit step past the policies inside the current context, which is restored
+    afterwards: an append to the audit log (Django's INSERT ... RETURNING needs the new row
+    visible, and an agency's action may write the company's audit row), a look-up of a
+    capability by its hash (an invitation's token). Never around code that renders rows."""
+    if not enforced():
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_SWAP_SQL)
+            company, agency, bypass = cursor.fetchone()[:3]
+        yield
+        before = {"app.company_id": company or "", "app.agency_id": agency or ""}
+        before["app.bypass"] = bypass or ""
+        _set(before, local=True)
 
 
 @contextmanager

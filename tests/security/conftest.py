@@ -1,23 +1,40 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import transaction
 
+from careerrelay.core import rls
 from tests.security.world import World, build_world
+
+# Set by test_isolation_matrix_enforced.py for the matrix's second run: the database exists
+# already (created and migrated by the parent run, as the owner) and this run connects to it
+# as the application's login role.
+EXISTING_DATABASE = os.environ.get("RLS_MATRIX_EXISTING_DB") == "1"
+
+if EXISTING_DATABASE:
+
+    @pytest.fixture(scope="session")
+    def django_db_setup() -> None:
+        """Use the database named by DATABASE_URL as it is: no creation, no migration."""
 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
     """The sentinel world, built once per module inside a transaction that is rolled back at
-    the end (each test runs in a savepoint inside it)."""
+    the end (each test runs in a savepoint inside it). Under enforced row-level security it is
+    built as an operator would (explicit bypass), then the context is cleared."""
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            yield build_world()
+            rls.activate_bypass()
+            built = build_world()
+            rls.clear()
+            yield built
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)

@@ -16,6 +16,10 @@ A's other agency, agency A's other company):
   names, API key names, invitations, members, notices, audit rows, statements);
 - no seeded row is changed by any call, and no tenant-owned row is created by a foreign call;
 - the owner of an object, of the right kind, can GET it (so the 404s above are not vacuous).
+
+The matrix runs twice in CI: here, with the policies open (the application layer alone), and
+again by test_isolation_matrix_enforced.py in a subprocess connected as the application's login
+role with DATABASE_RLS=enforce, where every request runs under row-level security too.
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.db import connection, transaction
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from careerrelay.core import rls
 from tests.security.routes import Route, walk
 from tests.security.world import TAG, World
 
@@ -349,6 +355,16 @@ def row_counts() -> Counter[str]:
     return counts
 
 
+def as_operator(read: Any) -> Any:
+    """The test's own reads see every row (an explicit bypass when RLS is enforced), and leave
+    no context behind for the next request."""
+    with transaction.atomic():
+        rls.activate_bypass()
+        result = read()
+        rls.clear()
+    return result
+
+
 def nonexistent(value: Any) -> Any:
     if isinstance(value, int):
         return 2_000_000_000
@@ -371,8 +387,8 @@ def test_route_isolation(route: Route, world: World, db: Any) -> None:
         f"tests/security/test_isolation_matrix.py ROUTES: add it deliberately"
     )
     failures: list[str] = []
-    before_rows = snapshot(world)
-    before_counts = row_counts()
+    before_rows = as_operator(lambda: snapshot(world))
+    before_counts = as_operator(row_counts)
     object_params = {k: v.split(".") for k, v in spec.objs.items()}
     everyone = principals(world, api=route.is_api)
     if spec.access == "staff":
@@ -482,11 +498,11 @@ def test_route_isolation(route: Route, world: World, db: Any) -> None:
                         f"{method.upper()} {route.pattern} as {p.label}: foreign answered "
                         f"{sorted(set(foreign))}, nonexistent {missing[0]} (existence leak)"
                     )
-    after_rows = snapshot(world)
+    after_rows = as_operator(lambda: snapshot(world))
     changed = [k for k in before_rows if before_rows[k] != after_rows[k]]
     if changed:
         failures.append(f"seeded rows changed: {changed}")
-    after_counts = before_counts if spec.creates else row_counts()
+    after_counts = before_counts if spec.creates else as_operator(row_counts)
     grown = {
         k: after_counts[k] - before_counts[k]
         for k in after_counts
@@ -495,6 +511,20 @@ def test_route_isolation(route: Route, world: World, db: Any) -> None:
     if grown:
         failures.append(f"rows created/removed by the calls: {grown}")
     assert not failures, "\n".join(failures[:40])
+
+
+def test_the_run_connects_as_configured(db: Any) -> None:
+    """Under DATABASE_RLS=enforce the matrix's requests run as a role that cannot see past the
+    policies, with no bypass: a bare query sees no tenant row."""
+    if not rls.enforced():
+        pytest.skip("the policies are open in this run (DATABASE_RLS=bypass)")
+    with connection.cursor() as cursor:
+        assert rls.role_problems(cursor) == []
+        cursor.execute("SELECT current_setting('app.bypass', true)")
+        assert cursor.fetchone()[0] in (None, "")
+    from referrals.models import Referral
+
+    assert Referral.all_objects.count() == 0
 
 
 def test_every_classified_route_still_exists() -> None:

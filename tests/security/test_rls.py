@@ -107,8 +107,12 @@ def test_company_context_sees_only_its_rows(app_role: str, world: World) -> None
     referrals = list(Referral.all_objects.values_list("company_id", flat=True))
     assert referrals
     assert set(referrals) == {co_a.pk}
-    # Candidates carry only the agency key: a company context sees none of them.
-    assert Candidate.all_objects.count() == 0
+    # Candidates carry only the agency key: a company reads those referred to it, and only
+    # those (COUNTERPARTY_READ), and may not change them.
+    referred = set(Referral.all_objects.values_list("candidate_id", flat=True))
+    assert set(Candidate.all_objects.values_list("pk", flat=True)) == referred
+    assert len(referred) == 2
+    assert Candidate.all_objects.update(desired_role="pwned") == 0
     assert {
         r.company_id for r in __import__("companies.models").models.Partnership.all_objects.all()
     } == {co_a.pk}
