@@ -176,6 +176,38 @@ class Database:
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
+    def create_app_role(self) -> str:
+        """After `migrate` (run as the owner, on self.url): the application's login role on this
+        database, exactly as `manage.py db_app_role` makes it (neither owner nor superuser, no
+        BYPASSRLS, row access to every table and sequence). Returns the DATABASE_URL that
+        connects as it: give it to gunicorn, the worker and beat together with
+        DATABASE_RLS=enforce (production's default) and without DATABASE_RLS_ALLOW_BYPASS.
+        Idempotent; the role (`<database>_app`, cluster-wide) outlives the database."""
+        import secrets
+
+        import psycopg
+
+        from careerrelay.core import rls
+
+        role = f"{self.name}_app".lower()
+        password = secrets.token_urlsafe(24)
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            owner = conn.execute(
+                "SELECT tableowner FROM pg_tables WHERE tablename = 'django_migrations'"
+            ).fetchone()
+            if owner is None:
+                raise RuntimeError("migrate the bench database before creating the app role")
+            for statement in rls.app_role_statements(role=role, owner=owner[0], database=self.name):
+                conn.execute(statement)
+            psycopg.ClientCursor(conn).execute(f'ALTER ROLE "{role}" PASSWORD %s', [password])
+            problems = rls.role_problems(psycopg.ClientCursor(conn), role)
+            if problems:
+                raise RuntimeError("; ".join(problems))
+        parts = urllib.parse.urlsplit(self.url)
+        host = parts.hostname or "127.0.0.1"
+        netloc = f"{role}:{password}@{host}:{parts.port or 5432}"
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
 
 @dataclass
 class Stack:

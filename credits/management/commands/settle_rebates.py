@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from careerrelay.core import rls
 from careerrelay.core.errors import ApplicationError
 from credits.settlement import period_bounds, settle_period
 from credits.statements import statements_render_period
@@ -21,6 +22,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         period = (options["period"] or "").strip()
+        # An operator's command across every tenant: an explicit bypass for its session.
+        with rls.operator_session():
+            self._settle(period, statements=not options["no_statements"])
+
+    def _settle(self, period: str, *, statements: bool) -> None:
         try:
             period_bounds(period)
             run = settle_period(period=period)
@@ -30,6 +36,6 @@ class Command(BaseCommand):
             f"{period}: {run.status}, rebates {run.rebates_posted}, "
             f"adjustments {run.adjustments_posted}"
         )
-        if not options["no_statements"]:
+        if statements:
             count = statements_render_period(period=period)
             self.stdout.write(f"{period}: {count} statements")
