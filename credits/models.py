@@ -87,7 +87,9 @@ _TENANT_KEY = {"on_delete": models.PROTECT, "related_name": "+", "db_constraint"
 
 class LedgerTransaction(TenantOwned):
     tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
-    partnership = models.ForeignKey("companies.Partnership", **_TENANT_KEY)
+    # Conversions are counted through credits_tx_convert_idx (migration 0004); nothing else
+    # reads transactions by partnership, company or agency alone.
+    partnership = models.ForeignKey("companies.Partnership", db_index=False, **_TENANT_KEY)
     company = models.ForeignKey("companies.Company", db_index=False, **_TENANT_KEY)
     agency = models.ForeignKey("agencies.Agency", db_index=False, **_TENANT_KEY)
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
@@ -114,9 +116,14 @@ class LedgerEntry(TenantOwned):
     transaction = models.ForeignKey(
         LedgerTransaction, on_delete=models.PROTECT, related_name="entries"
     )
-    # Checked by the ledger's statement trigger, not per row at COMMIT (see _TENANT_KEY).
+    # Checked by the ledger's statement trigger, not per row at COMMIT (see _TENANT_KEY). Not
+    # indexed: the flows per account are the account's running totals, not a scan of entries.
     account = models.ForeignKey(
-        LedgerAccount, on_delete=models.PROTECT, related_name="entries", db_constraint=False
+        LedgerAccount,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_constraint=False,
+        db_index=False,
     )
     # Scoped reads go through entry_co_time_idx / entry_ag_time_idx.
     partnership = models.ForeignKey("companies.Partnership", db_index=False, **_TENANT_KEY)

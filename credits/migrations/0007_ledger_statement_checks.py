@@ -16,8 +16,12 @@ transaction) and one balance re-sum per entry row, most of the run's time (bench
   was checked against at insert stays true.
 - The balance check is no longer deferred to COMMIT: the entries of one transaction are
   written in one INSERT statement (`ledger_post` and settlement both do so).
-- The `varchar_pattern_ops` copies of the idempotency-key indexes go: keys are only looked up
-  by equality, which the unique indexes serve.
+- Indexes nothing reads go, each one an insert per posted row: the `varchar_pattern_ops`
+  copies of the idempotency-key indexes (keys are only looked up by equality), the entries'
+  account, partnership, company and agency indexes (reads go by transaction, or by tenant and
+  time through entry_co_time_idx / entry_ag_time_idx; flows per account are the accounts'
+  running totals, 0006) and the transactions' partnership, company and agency indexes
+  (conversions are counted through credits_tx_convert_idx).
 
 TRUNCATE is left alone as in 0003. On SQLite (the embedded demo) only the field changes apply.
 """
@@ -34,37 +38,43 @@ CREATE OR REPLACE FUNCTION credits_check_new_entries() RETURNS trigger AS $$
 DECLARE
     bad record;
 BEGIN
+    -- No LIMIT in these queries (INTO keeps the first row anyway): with one, the planner
+    -- bets on finding a bad row early and may pick a plan that reads the whole ledger. The
+    -- LATERAL look-ups keep the work proportional to the statement's rows, not the history.
     SELECT n.idempotency_key, n.account_id INTO bad
       FROM credits_new_entries n
       LEFT JOIN credits_ledgeraccount a ON a.id = n.account_id
      WHERE a.id IS NULL
         OR (a.partnership_id, a.company_id, a.agency_id, a.name, a.unit)
-           IS DISTINCT FROM (n.partnership_id, n.company_id, n.agency_id, n.account_name, n.unit)
-     LIMIT 1;
+           IS DISTINCT FROM (n.partnership_id, n.company_id, n.agency_id, n.account_name, n.unit);
     IF FOUND THEN
         RAISE EXCEPTION 'ledger entry % does not match its account %',
             bad.idempotency_key, bad.account_id
             USING ERRCODE = 'foreign_key_violation';
     END IF;
 
-    SELECT n.idempotency_key, n.transaction_id INTO bad
-      FROM credits_new_entries n
-      JOIN credits_ledgertransaction t ON t.id = n.transaction_id
+    SELECT x.transaction_id INTO bad
+      FROM (SELECT DISTINCT transaction_id, partnership_id, company_id, agency_id
+              FROM credits_new_entries) x
+      LEFT JOIN LATERAL (SELECT t.partnership_id, t.company_id, t.agency_id
+                           FROM credits_ledgertransaction t
+                          WHERE t.id = x.transaction_id
+                         OFFSET 0) t ON true
      WHERE (t.partnership_id, t.company_id, t.agency_id)
-           IS DISTINCT FROM (n.partnership_id, n.company_id, n.agency_id)
-     LIMIT 1;
+           IS DISTINCT FROM (x.partnership_id, x.company_id, x.agency_id);
     IF FOUND THEN
-        RAISE EXCEPTION 'ledger entry % does not match its transaction %',
-            bad.idempotency_key, bad.transaction_id
+        RAISE EXCEPTION 'ledger entry of transaction % does not match its transaction',
+            bad.transaction_id
             USING ERRCODE = 'foreign_key_violation';
     END IF;
 
-    SELECT e.transaction_id, e.unit, SUM(e.amount) AS total INTO bad
-      FROM credits_ledgerentry e
-     WHERE e.transaction_id IN (SELECT transaction_id FROM credits_new_entries)
-     GROUP BY e.transaction_id, e.unit
-    HAVING SUM(e.amount) <> 0
-     LIMIT 1;
+    SELECT x.transaction_id, s.unit, s.total INTO bad
+      FROM (SELECT DISTINCT transaction_id FROM credits_new_entries) x
+     CROSS JOIN LATERAL (SELECT e.unit, SUM(e.amount) AS total
+                           FROM credits_ledgerentry e
+                          WHERE e.transaction_id = x.transaction_id
+                          GROUP BY e.unit) s
+     WHERE s.total <> 0;
     IF FOUND THEN
         RAISE EXCEPTION 'ledger transaction % does not balance: % sums to %',
             bad.transaction_id, bad.unit, bad.total
@@ -143,10 +153,10 @@ def backward(apps, schema_editor):
         schema_editor.execute(BACKWARD, params=None)
 
 
-def _tenant_key(to: str, *, db_index: bool = False) -> models.ForeignKey:
+def _tenant_key(to: str) -> models.ForeignKey:
     return models.ForeignKey(
         db_constraint=False,
-        db_index=db_index,
+        db_index=False,
         on_delete=django.db.models.deletion.PROTECT,
         related_name="+",
         to=to,
@@ -166,6 +176,7 @@ class Migration(migrations.Migration):
             name="account",
             field=models.ForeignKey(
                 db_constraint=False,
+                db_index=False,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="entries",
                 to="credits.ledgeraccount",
@@ -193,7 +204,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="ledgertransaction",
             name="partnership",
-            field=_tenant_key("companies.partnership", db_index=True),
+            field=_tenant_key("companies.partnership"),
         ),
         migrations.RunPython(forward, backward),
     ]
