@@ -155,12 +155,16 @@ def client() -> redis.Redis | None:
     with _clients_lock:
         conn = _clients.get(url)
         if conn is None:
+            # One connection per process (with redis-py's lock for threads) rather than a pool:
+            # taking and returning a pooled connection cost as much client CPU as the command
+            # itself on the landing page (bench/NOTES.md).
             conn = redis.Redis.from_url(
                 url,
                 socket_connect_timeout=0.25,
                 socket_timeout=0.25,
                 retry_on_timeout=False,
                 health_check_interval=30,
+                single_connection_client=True,
             )
             _clients[url] = conn
         return conn

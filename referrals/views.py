@@ -9,6 +9,7 @@ written directly so it is not lost).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import re
 from typing import Any
@@ -129,6 +130,12 @@ def _skeleton(request: HttpRequest, link: LandingLink) -> list[str]:
     return parts
 
 
+@functools.lru_cache(maxsize=1024)
+def _message_html(message: str) -> str:
+    """A company's landing message as the template shows it (escaped, paragraphs, <br>)."""
+    return str(linebreaks_filter(message, autoescape=True))
+
+
 def _landing_html(request: HttpRequest, link: LandingLink) -> str:
     values = {
         f"{_SKELETON_MARK}{word}": html.escape(getattr(link, field))
@@ -136,9 +143,7 @@ def _landing_html(request: HttpRequest, link: LandingLink) -> str:
     }
     values[f"{_SKELETON_MARK}csrf"] = csrf.get_token(request)
     if link.company_message:
-        values[f"<p>{_SKELETON_MARK}message</p>"] = str(
-            linebreaks_filter(link.company_message, autoescape=True)
-        )
+        values[f"<p>{_SKELETON_MARK}message</p>"] = _message_html(link.company_message)
     parts = _skeleton(request, link)
     out = parts[:]
     for i in range(1, len(parts), 2):
