@@ -14,12 +14,9 @@ import datetime as dt
 import logging
 import re
 import secrets
-import shutil
-import subprocess
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +31,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency
 from careerrelay.core.models import Notification
 from careerrelay.core.money import consumption_tax
+from careerrelay.core.templatetags.money import format_yen as yen
 from companies.models import Company
 from credits.models import (
     AccountName,
@@ -44,46 +42,17 @@ from credits.models import (
     StatementKind,
 )
 from credits.settlement import period_bounds
+from credits.statement_fonts import FAMILY, cell_width, installed_face, statement_font_file
 
 logger = logging.getLogger(__name__)
 
 REGISTRATION_NUMBER_RE = re.compile(r"^T\d{13}$")
 # Above this many owed lines, an agency statement lists one line per company and kind.
 AGENCY_DETAIL_LINES = 200
-FONT_FALLBACKS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
-    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
-)
-
-
-# --- fonts ----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def japanese_font_path() -> str:
-    """A local Japanese font file: fontconfig's answer first, then known locations."""
-    fc_match = shutil.which("fc-match")
-    if fc_match:
-        try:
-            found = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-                [fc_match, "-f", "%{file}", "Noto Sans CJK JP:lang=ja"],
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=False,
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            found = ""
-        if found and Path(found).is_file() and ("CJK" in found or "ipa" in found.lower()):
-            return found
-    for path in FONT_FALLBACKS:
-        if Path(path).is_file():
-            return path
-    raise RuntimeError(
-        "No Japanese font found for statements: install fonts-noto-cjk (Noto Sans CJK JP)."
-    )
+# Line items are laid out on a grid of half-width cells (credits.statement_fonts): this many
+# cells per line: at 9.5 pt they fill most of the A4 text width (statement_pdf.css).
+LINE_CELLS = 102
+STYLESHEET = Path(__file__).resolve().parent / "templates" / "credits" / "statement_pdf.css"
 
 
 # --- what a statement says ------------------------------------------------------------------
@@ -276,9 +245,88 @@ def _summarised_owed(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # --- rendering ------------------------------------------------------------------------------
 
+# A column of the line-item grid: (heading, width in cells or 0 for the rest, right-aligned).
+Column = tuple[str, int, bool]
+
+
+def _fit(text: str, width: int) -> str:
+    """`text` cut to `width` cells (an ellipsis marks the cut), padded to exactly `width`."""
+    text = " ".join(str(text).split()).replace("—", "―")  # the em dash is not cell-wide
+    if cell_width(text) > width:
+        while text and cell_width(text) + cell_width("…") > width:
+            text = text[:-1]
+        text += "…"
+    return text + " " * (width - cell_width(text))
+
+
+def _grid_line(columns: list[Column], values: list[str]) -> str:
+    """One line of the grid: left columns padded on the right, right columns on the left,
+    one blank cell between columns; the flexible column (width 0) takes what is left."""
+    fixed = sum(width for _heading, width, _right in columns)
+    out = []
+    for (_heading, width, right), value in zip(columns, values, strict=True):
+        width = width or LINE_CELLS - fixed
+        text = _fit(value, width - 1).rstrip(" ") if right else _fit(value, width - 1)
+        out.append(" " * (width - cell_width(text)) + text if right else text + " ")
+    return "".join(out).rstrip()
+
+
+def _grid(columns: list[Column], rows: list[list[str]]) -> dict[str, str]:
+    return {
+        "head": _grid_line(columns, [heading for heading, _width, _right in columns]),
+        "rows": "\n".join(_grid_line(columns, row) for row in rows),
+    }
+
+
+def _section_grids(is_company: bool, rebates: list[dict], free_hires: list[dict]) -> dict:
+    """The section's two lists as grid text: rebates (or owed rebates) and free hires."""
+    ref, month = (_("紹介番号"), 10, False), (_("対象月"), 9, False)
+    if is_company:
+        rebate_columns = [ref, month, (_("内容"), 0, False), (_("金額（税抜）"), 16, True)]
+        rebate_rows = [
+            [r["referral"], r["month"], r["label"], yen(r["amount_jpy"])] for r in rebates
+        ]
+        free_columns = [ref, month, (_("内容"), 0, False), (_("件数"), 8, True)]
+        free_rows = [[r["referral"], r["month"], r["label"], str(r["count"])] for r in free_hires]
+    else:
+        hiring = (_("入社先"), 0, False)
+        rebate_columns = [ref, month, (_("内容"), 24, False), hiring, (_("金額（税抜）"), 16, True)]
+        rebate_rows = [
+            [r["referral"], r["month"], r["label"], r["hiring_company"], yen(r["amount_jpy"])]
+            for r in rebates
+        ]
+        free_columns = [
+            ref,
+            month,
+            (_("内容"), 32, False),
+            hiring,
+            (_("件数"), 6, True),
+            (_("免除額"), 14, True),
+        ]
+        free_rows = [
+            [
+                r["referral"],
+                r["month"],
+                r["label"],
+                r["hiring_company"],
+                str(r["count"]),
+                yen(r["amount_jpy"]),
+            ]
+            for r in free_hires
+        ]
+    subtotal = _grid_line(
+        [(_("小計（10%対象・税抜）"), 0, False), ("", 24, True)],
+        [_("小計（10%対象・税抜）"), yen(sum(r["amount_jpy"] for r in rebates))],
+    )
+    return {
+        "rebate_grid": {**_grid(rebate_columns, rebate_rows), "subtotal": subtotal},
+        "free_hire_grid": _grid(free_columns, free_rows),
+    }
+
 
 def _pdf_context(statement: Statement, org: Company | Agency) -> dict[str, Any]:
     lines = statement.lines
+    is_company = statement.kind == StatementKind.COMPANY
     agency_ids = {line["agency_id"] for line in lines if "agency_id" in line}
     company_ids = {line["company_id"] for line in lines if "company_id" in line}
     agencies = {a.pk: a for a in Agency.objects.filter(pk__in=agency_ids)}
@@ -291,6 +339,7 @@ def _pdf_context(statement: Statement, org: Company | Agency) -> dict[str, Any]:
     for other_id, rows in sorted(groups.items()):
         other = agencies.get(other_id) if "agency_id" in rows[0] else companies.get(other_id)
         rebate_rows = [r for r in rows if r["section"] in ("rebate", "owed")]
+        free_hire_rows = [r for r in rows if r["section"] in ("free_hire", "waived")]
         sections.append(
             {
                 "name": other.name if other else "",
@@ -298,8 +347,9 @@ def _pdf_context(statement: Statement, org: Company | Agency) -> dict[str, Any]:
                     getattr(other, "invoice_registration_number", "")
                 ),
                 "rebates": rebate_rows,
-                "free_hires": [r for r in rows if r["section"] in ("free_hire", "waived")],
+                "free_hires": free_hire_rows,
                 "subtotal": sum(r["amount_jpy"] for r in rebate_rows),
+                **_section_grids(is_company, rebate_rows, free_hire_rows),
             }
         )
     total = int(statement.total_jpy)
@@ -307,7 +357,7 @@ def _pdf_context(statement: Statement, org: Company | Agency) -> dict[str, Any]:
         "statement": statement,
         "org": org,
         "org_registration_number": registration_number(org.invoice_registration_number),
-        "is_company": statement.kind == StatementKind.COMPANY,
+        "is_company": is_company,
         "sections": sections,
         "total": total,
         "tax": int(statement.tax_jpy),
@@ -321,18 +371,24 @@ def _pdf_context(statement: Statement, org: Company | Agency) -> dict[str, Any]:
 _fonts = threading.local()
 
 
-def _font_stylesheet() -> tuple[Any, Any]:
-    """The @font-face rule and its FontConfiguration, loaded once per thread: loading the CJK
-    font file is a large share of rendering a short statement."""
+def _stylesheet() -> tuple[Any, Any]:
+    """The statement's stylesheet (with its @font-face) and FontConfiguration, parsed once per
+    thread: the font and the CSS are the same for every statement."""
     cached = getattr(_fonts, "value", None)
     if cached is None:
         import weasyprint
         from weasyprint.text.fonts import FontConfiguration
 
         font_config = FontConfiguration()
-        url = Path(japanese_font_path()).as_uri()
-        rule = '@font-face { font-family: "CareerRelayJP"; src: url("' + url + '"); }'
-        cached = _fonts.value = (weasyprint.CSS(string=rule, font_config=font_config), font_config)
+        built = statement_font_file()
+        if built:
+            url = Path(built).as_uri()
+            face = f'@font-face {{ font-family: "CareerRelayJP"; src: url("{url}"); }}'
+        else:
+            installed_face()  # fails loudly when no Japanese font is installed at all
+            face = ""
+        css = face + STYLESHEET.read_text(encoding="utf-8").replace("__FAMILY__", FAMILY)
+        cached = _fonts.value = (weasyprint.CSS(string=css, font_config=font_config), font_config)
         # Drop it before interpreter teardown, when its __del__ could no longer clean up.
         atexit.register(_fonts.__dict__.clear)
     return cached
@@ -345,9 +401,9 @@ def statement_pdf_bytes(statement: Statement) -> bytes:
     org = statement.company if statement.kind == StatementKind.COMPANY else statement.agency
     with translation.override("ja"):
         html = render_to_string("credits/statement_pdf.html", _pdf_context(statement, org))
-    font_css, font_config = _font_stylesheet()
+    stylesheet, font_config = _stylesheet()
     return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
-        stylesheets=[font_css], font_config=font_config
+        stylesheets=[stylesheet], font_config=font_config
     )
 
 
