@@ -135,6 +135,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport with the repairs that let a worker holding messages survive a Redis
+# outage and deliver everything once Redis is back (careerrelay/celery.py).
+CELERY_BROKER_TRANSPORT = "careerrelay.celery:RedisTransport" if REDIS_URL else None
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -156,6 +159,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # connection by itself.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that lost Redis reconnects until it is back (default: gives up after 100 attempts,
+# about 50 minutes); docker compose's `restart: unless-stopped` stays the second wall.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Tasks running when the connection drops run to the end; their acks wait for Redis
+# (careerrelay/celery.py). Cancelling them would only run them again later.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Task modules that are not named tasks.py (autodiscover finds only those).
 CELERY_IMPORTS = ("referrals.rollups",)
 # Without Redis (the embedded `make demo`) no beat runs the rollup refresh: the dashboard pages

@@ -115,6 +115,17 @@ class Stack:
     def mail_dir(self) -> Path:
         return self.tmp / "mail"
 
+    @property
+    def mark_file(self) -> Path:
+        return self.tmp / "marks.log"
+
+    def marks(self, what: str = "effect") -> list[str]:
+        """The keys of the `faults.mark` task's runs or effects ("run", "effect"), in order."""
+        if not self.mark_file.exists():
+            return []
+        lines = [line.split() for line in self.mark_file.read_text().splitlines()]
+        return [fields[1] for fields in lines if fields and fields[0] == what]
+
     def env(self) -> dict[str, str]:
         d = connection.settings_dict
         env = dict(os.environ)
@@ -128,6 +139,7 @@ class Stack:
             REDIS_URL=self.redis.url,
             CELERY_TASK_ALWAYS_EAGER="false",
             FAULT_MAIL_DIR=str(self.mail_dir),
+            FAULT_MARK_FILE=str(self.mark_file),
             PYTHONPATH=str(ROOT),
             BEAT_LEADER_TTL="6",
         )
