@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from careerrelay.core.tenancy import memberships_for_user
+from careerrelay.core.tenancy import request_memberships
 
 
 def tenant(request: HttpRequest) -> dict[str, Any]:
@@ -15,5 +15,5 @@ def tenant(request: HttpRequest) -> dict[str, Any]:
         "tenant": current,
         "tenant_role": getattr(request, "tenant_role", None),
         # Evaluated only by templates that show the organisation switcher.
-        "memberships": lambda: memberships_for_user(request.user),
+        "memberships": lambda: request_memberships(request),
     }

@@ -48,8 +48,18 @@ def memberships_for_user(user: Any) -> list[Membership]:
     return rows
 
 
+def request_memberships(request: HttpRequest) -> list[Membership]:
+    """The signed-in user's memberships, read once per request (the middleware resolves the
+    tenant from them and the organisation switcher lists them)."""
+    cached = getattr(request, "_careerrelay_memberships", None)
+    if cached is None:
+        cached = memberships_for_user(request.user)
+        request._careerrelay_memberships = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def resolve_membership(request: HttpRequest) -> Membership | None:
-    memberships = memberships_for_user(request.user)
+    memberships = request_memberships(request)
     if not memberships:
         return None
     chosen = request.session.get(SESSION_KEY)
