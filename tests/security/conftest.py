@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -38,3 +40,22 @@ def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def app_login_role(transactional_db: Any) -> Iterator[tuple[str, str]]:
+    """A real LOGIN role made by `manage.py db_app_role` on the test database (committed, so
+    subprocesses see it), and the DATABASE_URL that connects as it. Dropped afterwards."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    d = connection.settings_dict
+    role = re.sub(r"[^a-z0-9_]", "_", f"{d['NAME']}_app".lower())[:63]
+    call_command("db_app_role", role=role, password_env="RLS_TEST_NO_PASSWORD", stdout=StringIO())
+    url = f"postgres://{role}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{d['NAME']}"
+    try:
+        yield role, url
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP OWNED BY "{role}"')
+            cursor.execute(f'DROP ROLE IF EXISTS "{role}"')

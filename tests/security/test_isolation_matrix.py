@@ -25,8 +25,10 @@ role with DATABASE_RLS=enforce, where every request runs under row-level securit
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -377,6 +379,10 @@ def object_value(owned: Any, attr: str | None) -> Any:
 
 ALL_ROUTES = walk()
 CELLS: Counter[str] = Counter()
+# Per GET cell of a signed-in principal: the sentinels it may see that the response showed. The
+# enforced run (test_isolation_matrix_enforced.py) compares its own with this run's: row-level
+# security must hide nothing the application shows its owner.
+SEEN: dict[str, list[str]] = {}
 
 
 @pytest.mark.parametrize("route", ALL_ROUTES, ids=lambda r: r.pattern)
@@ -448,6 +454,12 @@ def test_route_isolation(route: Route, world: World, db: Any) -> None:
                     if text.lower() in body:
                         failures.append(f"{where}: leaks sentinel {text!r}")
                 statuses[f"{cell}:{id(owned)}"] = status
+                if method == "get" and p.org is not None:
+                    index = world.objects.index(owned) if owned is not None else -1
+                    visible = world.visible_to(p.org)
+                    SEEN[f"{route.pattern} {p.label} {cell} {index}"] = sorted(
+                        t for t in visible if t.lower() in body
+                    )
                 location = response.get("Location", "")
                 if p.org is None and spec.access in {"tenant", "signed_in"}:
                     ok = status in {401, 403, 404, 405} or (
@@ -531,6 +543,22 @@ def test_every_classified_route_still_exists() -> None:
     keys = {r.key for r in ALL_ROUTES}
     stale = sorted(k for k in ROUTES if k not in keys)
     assert not stale, f"ROUTES names routes that no longer exist: {stale}"
+
+
+def test_zz_rls_hides_nothing_the_owner_may_see() -> None:
+    """In the enforced run: every sentinel a page showed its owner with the policies open, it
+    still shows under row-level security (the baseline comes from the first run)."""
+    baseline_file = os.environ.get("RLS_MATRIX_BASELINE")
+    if not baseline_file:
+        pytest.skip("no baseline: this is the first run, or the matrix ran alone")
+    baseline = json.loads(Path(baseline_file).read_text())
+    lost = {
+        key: missing
+        for key, shown in baseline.items()
+        if (missing := sorted(set(shown) - set(SEEN.get(key, []))))
+    }
+    assert len(SEEN) >= len(baseline) * 0.9, (len(SEEN), len(baseline))
+    assert not lost, "\n".join(f"{k}: {v}" for k, v in list(lost.items())[:40])
 
 
 def test_zz_report_the_matrix_size() -> None:

@@ -91,6 +91,10 @@ class World:
     def of_kind(self, kind: str) -> list[Owned]:
         return [o for o in self.objects if o.kind == kind]
 
+    def visible_to(self, viewer: str) -> list[str]:
+        """Sentinel texts the viewer's organisation may see."""
+        return [s.text for s in self.sentinels if viewer in s.visible_to]
+
     def forbidden_for(
         self, viewer: str | None, *, capability: frozenset[str] = frozenset()
     ) -> list[str]:
