@@ -249,14 +249,17 @@ def _summarised_owed(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
 Column = tuple[str, int, bool]
 
 
-def _fit(text: str, width: int) -> str:
-    """`text` cut to `width` cells (an ellipsis marks the cut), padded to exactly `width`."""
+def _fit(text: str, width: int) -> tuple[str, int]:
+    """`text` cut to at most `width` cells (an ellipsis marks the cut), and its width."""
     text = " ".join(str(text).split()).replace("—", "―")  # the em dash is not cell-wide
-    if cell_width(text) > width:
-        while text and cell_width(text) + cell_width("…") > width:
+    used = cell_width(text)
+    if used > width:
+        ellipsis = cell_width("…")
+        while text and used + ellipsis > width:
+            used -= cell_width(text[-1])
             text = text[:-1]
-        text += "…"
-    return text + " " * (width - cell_width(text))
+        text, used = text + "…", used + ellipsis
+    return text, used
 
 
 def _grid_line(columns: list[Column], values: list[str]) -> str:
@@ -266,8 +269,8 @@ def _grid_line(columns: list[Column], values: list[str]) -> str:
     out = []
     for (_heading, width, right), value in zip(columns, values, strict=True):
         width = width or LINE_CELLS - fixed
-        text = _fit(value, width - 1).rstrip(" ") if right else _fit(value, width - 1)
-        out.append(" " * (width - cell_width(text)) + text if right else text + " ")
+        text, used = _fit(value, width - 1)
+        out.append(" " * (width - used) + text if right else text + " " * (width - used))
     return "".join(out).rstrip()
 
 
