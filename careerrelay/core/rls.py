@@ -26,7 +26,8 @@ Two modes, chosen by DATABASE_RLS:
     * API-key requests set the key's tenant the same way in ApiKeyAuthentication;
     * operators in /admin/ (staff), the candidate's capability pages (/r/, /invitations/) and
       sign-in (/accounts/) run with an explicit bypass;
-    * Celery tasks run with an explicit bypass for the task's duration (task_prerun/postrun);
+    * Celery tasks run with an explicit bypass for the task's duration (task_prerun/postrun,
+      and on every connection opened meanwhile);
       operators' management commands use `operator_session()`;
     * services that act for one tenant outside a request use `tenant_context(tenant)`.
   Migrations run as the owner, with the bypass (DATABASE_RLS=bypass, see docker-compose.yml).
@@ -42,6 +43,7 @@ trials; production refuses it, because the session could RESET ROLE back to the 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -341,15 +343,22 @@ class RlsTenantMiddleware:
 # --- Celery -------------------------------------------------------------------------------
 
 
+# Set while a task runs outside any transaction (the worker): the task's connections, including
+# one Celery's Django fix-up closes and reopens at task start (CONN_MAX_AGE), start with the bypass.
+_task = threading.local()
+
+
 def _task_prerun(**_: Any) -> None:
-    """A task sees every row for its duration: the whole session when it runs in the worker,
-    the enclosing transaction when it runs eagerly inside one (tests, demo)."""
+    """A task sees every row for its duration: every connection it uses in the worker, or the
+    enclosing transaction when it runs eagerly inside one (tests, demo)."""
     if not enforced():
         return
     if connection.in_atomic_block:
         connection.rls_outer = getattr(connection, "rls_values", {})  # type: ignore[attr-defined]
         _set(BYPASS, local=True)
-    else:
+        return
+    _task.bypass = True
+    if connection.connection is not None:
         _set(BYPASS, local=False)
 
 
@@ -361,8 +370,18 @@ def _task_postrun(**_: Any) -> None:
             _set(getattr(connection, "rls_outer", NO_CONTEXT), local=True)
         except Exception:
             connection.close()
-    else:
+        return
+    _task.bypass = False
+    if connection.connection is not None:
         _reset_session()
+
+
+def _task_connection(sender: Any, connection: Any, **_: Any) -> None:
+    """A connection opened while a task runs starts with the task's bypass."""
+    if getattr(_task, "bypass", False) and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_SET_SQL, ["", False, "", False, "on", False])
+        connection.rls_values = dict(BYPASS)
 
 
 def connect_celery_signals() -> None:
@@ -448,3 +467,4 @@ def verify_role(sender: Any, connection: Any, **_: Any) -> None:
 
 connect_celery_signals()
 connection_created.connect(verify_role, dispatch_uid="rls_verify_role")
+connection_created.connect(_task_connection, dispatch_uid="rls_task_connection")

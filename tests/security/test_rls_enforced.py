@@ -1,6 +1,6 @@
-"""The application under DATABASE_RLS=enforce with DATABASE_APP_ROLE, in a subprocess: its
-connections run as the app role without bypass, and the tenant context comes from the signed-in
-member (middleware) or the API key (authentication)."""
+"""The application under DATABASE_RLS=enforce, connected as a real login role made by
+`manage.py db_app_role` (neither owner nor superuser, no BYPASSRLS), in subprocesses: Django for
+requests, a Celery worker for tasks. And the production settings that insist on it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,110 +16,242 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.security.world import World, build_world
+
 pytestmark = pytest.mark.skipif(not settings.USING_POSTGRES, reason="RLS is PostgreSQL's")
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def _sql(query: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(query)
-
-
 ENFORCED_PROBE = """
-import json, django
+import json, sys, django
 django.setup()
 from django.db import connection
 from django.test import Client
+from rest_framework.test import APIClient
 from careerrelay.core import rls
-from companies.models import Company, Partnership
-from referrals.models import Referral
-cur = connection.cursor()
-cur.execute("select current_user, session_user, current_setting('app.bypass', true)")
-who = cur.fetchone()
-out = {"who": list(who), "bare": Partnership.all_objects.count()}
-co = Company.objects.get(slug="rls-co-a")
-with rls.tenant_context(co):
-    out["ctx"] = Partnership.all_objects.count()
-with rls.bypass_context():
-    out["bypass"] = Partnership.all_objects.count()
-out["after"] = Partnership.all_objects.count()
+from careerrelay.core.models import AuditEvent
 from careerrelay.users.models import User
-c = Client()
-c.force_login(User.objects.get(email="rls-hr@example.jp"))
-r = c.get("/api/v1/partnerships/")
-out["api_status"] = r.status_code
-out["api_ids"] = sorted(row["id"] for row in r.json()["results"])
-r = c.get("/app/")
-out["page_status"] = r.status_code
-from careerrelay.core.apikeys import api_key_create
+from companies.models import Company
+from credits.models import LedgerTransaction
+from referrals.models import Referral
+keys = json.loads(sys.argv[1])
+
+def sql(query):
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        return list(cursor.fetchone())
+
+def context():
+    return sql("select current_setting('app.company_id', true), "
+               "current_setting('app.agency_id', true), current_setting('app.bypass', true)")
+
+out = {"who": sql("select current_user, session_user"), "start": context()}
+out["bare"] = Referral.all_objects.count()
+co_a = Company.objects.get(slug="iso-co-a")
+with rls.tenant_context(co_a):
+    out["ctx"] = sorted(set(Referral.all_objects.values_list("company__slug", flat=True)))
 with rls.bypass_context():
-    _, key = api_key_create(tenant=co, name="rls")
-k = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
-r = k.get("/api/v1/partnerships/")
-out["key_status"] = r.status_code
-out["key_ids"] = sorted(row["id"] for row in r.json()["results"])
+    out["bypass"] = Referral.all_objects.count()
+    rid = Referral.all_objects.get(company__slug="iso-co-a", agency__slug="iso-ag-a").pk
+out["after_helpers"] = [Referral.all_objects.count(), context()]
+
+hr = Client()
+hr.force_login(User.objects.get(email="coa-owner@iso.example"))
+r = hr.get("/api/v1/referrals/")
+out["hr_api"] = [r.status_code, sorted({row["company"] for row in r.json()["results"]})]
+out["hr_api_count"] = len(r.json()["results"])
+# SET LOCAL: the request's context ended with its transaction.
+out["after_request"] = context()
+out["hr_page"] = hr.get("/app/referrals/").status_code
+
+agent = APIClient()
+agent.force_login(User.objects.get(email="aga-owner@iso.example"))
+r = agent.post(f"/api/v1/referrals/{rid}/qualify/")
+out["qualify"] = r.status_code
+with rls.bypass_context():
+    out["qualified"] = Referral.all_objects.get(pk=rid).status
+    out["postings"] = LedgerTransaction.all_objects.filter(idempotency_key=f"qualify:{rid}").count()
+    out["company_audit"] = AuditEvent.all_objects.filter(
+        action="ledger.post", company=co_a).count()
+out["after_write"] = context()
+
+for org, key in keys.items():
+    r = APIClient(HTTP_AUTHORIZATION=f"Bearer {key}").get("/api/v1/partnerships/")
+    out[f"key:{org}"] = [r.status_code, sorted({row["company"] for row in r.json()["results"]}),
+                         sorted({row["agency"] for row in r.json()["results"]})]
+
+staff = Client()
+staff.force_login(User.objects.get(email="rls-operator@iso.example"))
+r = staff.get("/admin/core/auditevent/export/")
+body = b"".join(r.streaming_content).decode("utf-8-sig")
+out["export"] = [r.status_code, body.count("iso.test")]
+out["end"] = context()
 print(json.dumps(out))
 """
 
-APP_ROLE = "careerrelay_app_rls_test"
 
-
-def test_the_application_runs_enforced_as_the_app_role(transactional_db: Any) -> None:
-    """DATABASE_RLS=enforce + DATABASE_APP_ROLE: connections run as the app role with no
-    bypass; the tenant context comes from the signed-in member or the API key."""
-    from tests.factories import (
-        AgencyFactory,
-        CompanyFactory,
-        CompanyMemberFactory,
-        PartnershipFactory,
-        UserFactory,
-    )
-
-    co_a = CompanyFactory(slug="rls-co-a")
-    co_b = CompanyFactory(slug="rls-co-b")
-    agency = AgencyFactory(slug="rls-ag")
-    own = PartnershipFactory(company=co_a, agency=agency)
-    PartnershipFactory(company=co_b, agency=agency)
-    CompanyMemberFactory(company=co_a, user=UserFactory(email="rls-hr@example.jp"))
-    db = connection.settings_dict["NAME"]
-    _sql(
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') "
-        f"THEN CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
-    )
-    _sql(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
-    _sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
-    _sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
-    d = connection.settings_dict
-    env = dict(os.environ)
+def _env(url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_APP_ROLE", "PYTEST_ADDOPTS"}}
     env.update(
         DJANGO_SETTINGS_MODULE="careerrelay.settings.test",
-        DATABASE_URL=f"postgres://{d['USER']}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{db}",
+        DATABASE_URL=url,
         DATABASE_RLS="enforce",
-        DATABASE_APP_ROLE=APP_ROLE,
+        PYTHONPATH=str(ROOT),
+        **extra,
     )
-    try:
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", ENFORCED_PROBE],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        out = json.loads(result.stdout.strip().splitlines()[-1])
-    finally:
-        _sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {APP_ROLE}")
-        _sql(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {APP_ROLE}")
-        _sql(f"REVOKE ALL ON SCHEMA public FROM {APP_ROLE}")
-    assert out["who"][0] == APP_ROLE
-    assert out["who"][2] in (None, "")
+    return env
+
+
+@pytest.fixture
+def committed_world(transactional_db: Any) -> World:
+    from careerrelay.users.models import User
+
+    world = build_world()
+    User.objects.create_user(
+        "rls-operator@iso.example", "x-password-123", is_staff=True, is_superuser=True
+    )
+    return world
+
+
+def test_the_application_runs_enforced_as_the_app_login_role(
+    committed_world: World, app_login_role: tuple[str, str]
+) -> None:
+    role, url = app_login_role
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", ENFORCED_PROBE, json.dumps(committed_world.keys)],
+        cwd=ROOT,
+        env=_env(url),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    nothing = ["", "", ""]
+    assert out["who"] == [role, role]
+    assert out["start"] in (nothing, [None, None, None])
+    # No context, no rows; a tenant's context shows its rows only; the bypass shows all.
     assert out["bare"] == 0
-    assert out["ctx"] == 1
-    assert out["bypass"] == 2
-    assert out["after"] == 0
-    assert out["api_status"] == 200
-    assert out["api_ids"] == [own.pk]
-    assert out["page_status"] == 200
-    assert out["key_status"] == 200
-    assert out["key_ids"] == [own.pk]
+    assert out["ctx"] == ["iso-co-a"]
+    assert out["bypass"] == 4
+    assert out["after_helpers"][0] == 0
+    # A member's request sees its organisation's rows, and its context ends with it.
+    assert out["hr_api"] == [200, ["iso-co-a"]]
+    assert out["hr_api_count"] == 2
+    assert out["after_request"] == nothing
+    assert out["hr_page"] == 200
+    # An agency's write that posts to the ledger and audits both sides.
+    assert out["qualify"] == 200
+    assert out["qualified"] == "qualified"
+    assert out["postings"] == 1
+    assert out["company_audit"] >= 1
+    assert out["after_write"] == nothing
+    # API keys: the key's organisation and nothing else.
+    assert out["key:co:A"] == [200, ["iso-co-a"], ["iso-ag-a", "iso-ag-b"]]
+    assert out["key:ag:A"] == [200, ["iso-co-a", "iso-co-b"], ["iso-ag-a"]]
+    assert out["key:co:B"][1] == ["iso-co-b"]
+    # The operator's streamed audit export carries every tenant's rows (its own transaction).
+    assert out["export"] == [200, 4]
+    assert out["end"] == nothing
+
+
+def test_a_celery_task_sees_rows_under_enforced_rls_as_the_app_login_role(
+    committed_world: World, app_login_role: tuple[str, str], monkeypatch: Any
+) -> None:
+    """A real worker connected as the app role: the click drain (task_prerun's explicit
+    bypass) reads the links and writes the clicks of two tenants."""
+    from referrals import clicks
+    from referrals.models import Click
+    from referrals.tasks import click_drain
+    from tests import worker
+
+    _, url = app_login_role
+    env = _env(url, CELERY_TASK_ALWAYS_EAGER="false")
+    monkeypatch.setattr(worker, "worker_env", lambda: env)
+    links = [o.obj for o in committed_world.of_kind("link")]
+    before = Click.all_objects.count()
+    proc = worker.start_worker(concurrency=1)
+    try:
+        conn = clicks.client()
+        assert conn is not None
+        conn.delete(clicks.PENDING_KEY)
+        for link in links:
+            event = clicks.new_event(
+                link=link, method="GET", user_agent="Mozilla/5.0", ip="10.0.0.9"
+            )
+            conn.rpush(clicks.PENDING_KEY, event.to_json())
+        click_drain.delay()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and Click.all_objects.count() < before + len(links):
+            time.sleep(0.2)
+    finally:
+        worker.stop_worker(proc)
+    assert Click.all_objects.count() == before + len(links)
+    assert {c.company_id for c in Click.all_objects.all()} == {
+        committed_world.orgs["co:A"].pk,
+        committed_world.orgs["co:B"].pk,
+    }
+
+
+# --- production settings -------------------------------------------------------------------
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "careerrelay.settings.production",
+    "SECRET_KEY": "prod-test-" + "k" * 60,
+    "ALLOWED_HOSTS": "careerrelay.example",
+    "PII_ENCRYPTION_KEYS": "bXktb3duLXByb2R1Y3Rpb24ta2V5LTMyLWJ5dGVzISE=",
+    "PII_HMAC_KEY": "my-own-production-hmac-key",
+}
+CONNECT = (
+    "import django; django.setup(); from django.db import connection\n"
+    "with connection.cursor() as c:\n"
+    "    c.execute(\"select current_user, current_setting('app.bypass', true)\")\n"
+    "    print(list(c.fetchone()))"
+)
+
+
+def _production(url: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_RLS", "DJANGO_")) and k != "DATABASE_APP_ROLE"
+    }
+    env.update(PRODUCTION, DATABASE_URL=url, PYTHONPATH=str(ROOT), **extra)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", CONNECT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_enforces_and_refuses_a_role_that_sees_past_the_policies(
+    app_login_role: tuple[str, str],
+) -> None:
+    role, url = app_login_role
+    d = connection.settings_dict
+    owner_url = f"postgres://{d['USER']}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{d['NAME']}"
+    # The app role: enforced (no bypass at connection).
+    ok = _production(url)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert json.loads(ok.stdout.strip().replace("None", "null").replace("'", '"')) in (
+        [role, None],
+        [role, ""],
+    )
+    # The owner (here a superuser): refused at connection.
+    refused = _production(owner_url)
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured" in refused.stderr
+    assert "superuser or has BYPASSRLS" in refused.stderr
+    # SET ROLE at connection: the session could RESET ROLE to the owner, refused too.
+    refused = _production(owner_url, DATABASE_APP_ROLE=role)
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured" in refused.stderr
+    # Policies open: refused unless explicitly accepted (the owner's migrations).
+    refused = _production(url, DATABASE_RLS="bypass")
+    assert refused.returncode != 0
+    assert "DATABASE_RLS_ALLOW_BYPASS" in refused.stderr
+    accepted = _production(owner_url, DATABASE_RLS="bypass", DATABASE_RLS_ALLOW_BYPASS="true")
+    assert accepted.returncode == 0, accepted.stderr[-2000:]
+    assert "'on'" in accepted.stdout
