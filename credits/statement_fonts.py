@@ -34,11 +34,12 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 FAMILY = "Noto Sans Mono CJK JP"
-# Where Debian's fonts-noto-cjk (and other distributions) put the collection; index 5 is the
-# JP monospace face in Noto's CJK collections.
+# Without fontconfig's answer: where Debian's fonts-noto-cjk (and other distributions) put the
+# collection (index 5 is the JP monospace face), then IPAGothic, also half/full-width fixed.
 COLLECTION_FALLBACKS = (
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 5),
     ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 5),
+    ("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", 0),
 )
 # Bump when the character set or the subsetting changes, so cached files are rebuilt.
 SUBSET_VERSION = "2"
