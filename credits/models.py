@@ -113,8 +113,11 @@ class LedgerTransaction(TenantOwned):
 
 class LedgerEntry(TenantOwned):
     tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
+    # The statement trigger checks that the transaction exists (and shares the entry's keys);
+    # transactions are never updated or deleted (migration 0003), so no per-row foreign-key
+    # check at COMMIT is needed to keep it so.
     transaction = models.ForeignKey(
-        LedgerTransaction, on_delete=models.PROTECT, related_name="entries"
+        LedgerTransaction, on_delete=models.PROTECT, related_name="entries", db_constraint=False
     )
     # Checked by the ledger's statement trigger, not per row at COMMIT (see _TENANT_KEY). Not
     # indexed: the flows per account are the account's running totals, not a scan of entries.

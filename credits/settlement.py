@@ -216,13 +216,15 @@ def _unsettled_ids(*, end: dt.date) -> list[int]:
     )
 
 
+# The referral's status is a per-row look-up by primary key: as a join, the planner hashed the
+# whole referral table (every referral ever made) for each chunk.
 _ROWS_SQL = """
 SELECT p.id, p.agency_id, p.company_id, p.hiring_company_id, p.partnership_id,
-       ps.company_id, ps.rebate_rate, p.referral_id, r.status, p.fee_jpy, p.refund_jpy,
-       p.rebate_jpy
+       ps.company_id, ps.rebate_rate, p.referral_id,
+       (SELECT r.status FROM referrals_referral r WHERE r.id = p.referral_id),
+       p.fee_jpy, p.refund_jpy, p.rebate_jpy
   FROM agencies_placement p
   LEFT JOIN companies_partnership ps ON ps.id = p.partnership_id
-  LEFT JOIN referrals_referral r ON r.id = p.referral_id
  WHERE p.id = ANY(%s) AND p.rebate_period = ''
  ORDER BY p.id
    FOR UPDATE OF p
@@ -281,13 +283,15 @@ UPDATE credits_ledgeraccount a
  WHERE a.id = d.account_id
 """
 
+# `p.id = ANY(...)` lets the planner fetch the chunk's rows by primary key; joined to the
+# unnest alone it scanned every placement ever reported, once per chunk.
 _MARK_SQL = """
 UPDATE agencies_placement p
-   SET rebate_period = %s,
+   SET rebate_period = %(period)s,
        rebate_jpy = d.amount,
-       status = CASE WHEN p.status = %s THEN %s ELSE p.status END
-  FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, amount)
- WHERE p.id = d.id
+       status = CASE WHEN p.status = %(active)s THEN %(settled)s ELSE p.status END
+  FROM unnest(%(ids)s::bigint[], %(amounts)s::bigint[]) AS d(id, amount)
+ WHERE p.id = d.id AND p.id = ANY(%(ids)s)
 """
 
 
@@ -388,13 +392,13 @@ def _mark_settled(*, period: str, amounts: dict[int, int]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 _MARK_SQL,
-                [
-                    period,
-                    str(PlacementStatus.ACTIVE),
-                    str(PlacementStatus.SETTLED),
-                    list(amounts),
-                    list(amounts.values()),
-                ],
+                {
+                    "period": period,
+                    "active": str(PlacementStatus.ACTIVE),
+                    "settled": str(PlacementStatus.SETTLED),
+                    "ids": list(amounts),
+                    "amounts": list(amounts.values()),
+                },
             )
         return
     Placement.objects.unscoped().filter(pk__in=list(amounts)).update(
