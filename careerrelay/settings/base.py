@@ -126,7 +126,7 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "careerrelay.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -314,8 +314,12 @@ PII_ENCRYPTION_KEYS = env.list(
 DEMO_PII_HMAC_KEY = "local-demo-hmac-key-change-me"
 PII_HMAC_KEY = env("PII_HMAC_KEY", default=DEMO_PII_HMAC_KEY)
 
-# Landing-page views per client address and minute before 429 (0 = off; on in production).
-CLICK_FLOOD_PER_MINUTE = env.int("CLICK_FLOOD_PER_MINUTE", default=0)
+# Abuse limits, on everywhere by default (tests that send more from one address raise them
+# explicitly). Candidate-page views (GET/HEAD under /r/) per client address and minute before
+# 429, the flood recording no click (0 = off; a person clicking through the demo is far below).
+CLICK_FLOOD_PER_MINUTE = env.int("CLICK_FLOOD_PER_MINUTE", default=120)
+# Candidate registrations (POST /r/<token>/) per client address: (attempts, window seconds).
+REFERRAL_REGISTER_RATE = (10, 600)
 
 # Domain defaults.
 ATTRIBUTION_WINDOW_DAYS = 365

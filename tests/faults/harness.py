@@ -110,6 +110,9 @@ class Stack:
     restarts: dict[str, int] = field(default_factory=dict)
     schedulers: dict[str, str] = field(default_factory=dict)
     database_url: str = ""
+    # Settings for every process, e.g. a higher flood limit for a test that sends many
+    # candidate-page views from one address.
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def mail_dir(self) -> Path:
@@ -143,6 +146,7 @@ class Stack:
             PYTHONPATH=str(ROOT),
             BEAT_LEADER_TTL="6",
         )
+        env.update(self.extra_env)
         return env
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[Any]:

@@ -3,6 +3,7 @@ production security settings (CSP, secure cookies, HSTS, `check --deploy`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -121,8 +122,9 @@ def test_registration_flood_from_one_ip_is_limited_and_not_counted(world: World,
     assert response.status_code == 302
 
 
+@override_settings(CLICK_FLOOD_PER_MINUTE=1_000)  # above 200: this is about uniqueness
 def test_click_flood_from_one_visitor_counts_once(world: World, db: Any) -> None:
-    """200 views of a landing page from one address and browser: the page keeps answering and the
+    """200 views of a landing page from one address and browser, under the flood limit: the
     drain stores them as one unique click (repeats inside the hour are not unique)."""
     from referrals import clicks, services
 
@@ -291,6 +293,54 @@ def test_a_landing_page_flood_from_one_address_is_limited_and_not_counted(
     clicks.drain(services.clicks_ingest)
     seeded = [o.pk for o in world.of_kind("click")]
     assert Click.all_objects.filter(link=link).exclude(pk__in=seeded).count() == 51
+
+
+DEFAULTS = """
+import django, json
+django.setup()
+from django.conf import settings as s
+print(json.dumps([s.CLICK_FLOOD_PER_MINUTE, list(s.REFERRAL_REGISTER_RATE),
+                  s.ACCOUNT_RATE_LIMITS.get("login_failed"), s.ACCOUNT_RATE_LIMITS.get("signup")]))
+"""
+
+
+@pytest.mark.parametrize("module", ["local", "production"])
+def test_abuse_limits_are_on_by_default_in_the_demo_and_production(module: str) -> None:
+    """Click floods, registration floods and sign-in failures are limited without any setting
+    (the embedded demo included), not only where production settings turn them on."""
+    env = {**_production_env(), "DJANGO_SETTINGS_MODULE": f"careerrelay.settings.{module}"}
+    for name in ("CLICK_FLOOD_PER_MINUTE", "REDIS_URL", "DATABASE_URL"):
+        env.pop(name, None)
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", DEFAULTS],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    flood, register, login_failed, signup = json.loads(result.stdout.strip().splitlines()[-1])
+    assert flood == 120
+    assert register == [10, 600]
+    assert login_failed == "5/5m/ip,5/5m/key"
+    assert signup == "20/h/ip"
+
+
+def test_a_landing_page_flood_is_limited_with_the_default_settings(world: World, db: Any) -> None:
+    """No override: candidate-page views from one address beyond the default limit answer 429."""
+    limit = settings.CLICK_FLOOD_PER_MINUTE
+    link = next(o.obj for o in world.of_kind("link") if o.owners == {"co:A", "ag:B"})
+    client = Client(HTTP_USER_AGENT="flood-test/1.0 (Windows NT 10.0)")
+    served = 0
+    # Two windows at most (the minute may turn over once): the limit is hit in one of them.
+    for _ in range(2 * (limit + 1)):
+        status = client.get(f"/r/{link.token}/", REMOTE_ADDR="203.0.113.98").status_code
+        if status == 429:
+            break
+        assert status == 200
+        served += 1
+    assert limit <= served <= 2 * limit, served
 
 
 def test_downloads_are_attachments_with_nosniff(world: World, db: Any) -> None:
