@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from careerrelay.core import rls
 from careerrelay.core.audit import audit_record
 from careerrelay.core.models import ApiKey
 
@@ -30,14 +31,17 @@ def api_key_create(*, tenant: Any, name: str, created_by: Any = None) -> tuple[A
     Side effects: an audit row."""
     prefix = secrets.token_hex(4)
     plaintext = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey.all_objects.create(
-        company=tenant if tenant.kind == "company" else None,
-        agency=tenant if tenant.kind == "agency" else None,
-        name=name.strip()[:100] or "API key",
-        prefix=prefix,
-        key_hash=_hash(plaintext),
-        created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
-    )
+    # The operators' command creates keys with no tenant context (INSERT ... RETURNING needs
+    # the new row visible).
+    with rls.narrow_bypass():
+        key = ApiKey.all_objects.create(
+            company=tenant if tenant.kind == "company" else None,
+            agency=tenant if tenant.kind == "agency" else None,
+            name=name.strip()[:100] or "API key",
+            prefix=prefix,
+            key_hash=_hash(plaintext),
+            created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+        )
     audit_record(
         actor=created_by,
         tenant=tenant,
@@ -96,23 +100,27 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2 or not parts[1].startswith(f"{KEY_PREFIX}_") or len(parts[1]) > 120:
             raise exceptions.AuthenticationFailed(_("APIキーの形式が正しくありません。"))
-        key = (
-            ApiKey.all_objects.select_related("company", "agency")
-            .filter(key_hash=_hash(parts[1]))
-            .first()
-        )
-        if key is None or key.revoked_at is not None:
-            raise exceptions.AuthenticationFailed(_("APIキーが無効か、失効しています。"))
-        now = timezone.now()
-        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-            ApiKey.all_objects.filter(pk=key.pk).update(last_used_at=now)
+        # Row-level security: the key is found by its hash before any tenant is known, in an
+        # explicit bypass that ends here, with the key's tenant or with no context at all.
+        rls.activate_bypass()
+        try:
+            key = (
+                ApiKey.all_objects.select_related("company", "agency")
+                .filter(key_hash=_hash(parts[1]))
+                .first()
+            )
+            if key is None or key.revoked_at is not None:
+                raise exceptions.AuthenticationFailed(_("APIキーが無効か、失効しています。"))
+            now = timezone.now()
+            if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+                ApiKey.all_objects.filter(pk=key.pk).update(last_used_at=now)
+        except BaseException:
+            rls.clear()
+            raise
+        rls.activate(key.organisation)
         django_request = request._request
         django_request.tenant = key.organisation
         django_request.tenant_role = "admin"
-        # The database's tenant context (row-level security; a no-op unless enforcing).
-        from careerrelay.core import rls
-
-        rls.activate(key.organisation)
         return ApiKeyPrincipal(key), key
 
     def authenticate_header(self, request: Any) -> str:
