@@ -148,7 +148,8 @@ _clients_lock = threading.Lock()
 
 
 def client() -> redis.Redis | None:
-    """A Redis client for settings.REDIS_URL with short timeouts, or None without Redis."""
+    """A Redis client for settings.REDIS_URL with short timeouts, or None without Redis.
+    Raises redis.RedisError when Redis is unreachable (the client connects when made)."""
     url = settings.REDIS_URL
     if not url:
         return None
@@ -206,7 +207,11 @@ def capture(
     unreachable. With `flood=(counter key, limit, expiry seconds)` the visitor's address is
     counted in the same round trip and a click above the limit is not recorded; without Redis,
     `flood_allow()` decides instead. Returns "redis", "db" or FLOODED."""
-    conn = client()
+    try:
+        conn = client()
+    except redis.RedisError as exc:
+        conn = None
+        logger.warning("Redis unreachable, writing the click synchronously: %s", exc)
     if conn is not None:
         try:
             keys = [PENDING_KEY] if flood is None else [PENDING_KEY, flood[0]]

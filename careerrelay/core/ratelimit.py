@@ -50,17 +50,6 @@ def _redis_backend() -> RedisCache | None:
     return backend if isinstance(backend, RedisCache) else None
 
 
-def _redis_client(backend: RedisCache) -> Any:
-    """One redis-py client per cache backend instance: Django builds a new `Redis` object (and
-    its response-callback table) on every `get_client` call, which cost more than the round trip
-    on the landing page (bench/NOTES.md)."""
-    client = backend.__dict__.get("_cr_client")
-    if client is None:
-        client = backend._cache.get_client(write=True)
-        backend.__dict__["_cr_client"] = client
-    return client
-
-
 def counter_key(*, key: str, window_seconds: int) -> str:
     """The cache key under which `ratelimit_allow` counts `key` in the current window (with the
     Redis cache's prefix): for callers that count a hit in the same Redis round trip as their own
@@ -84,7 +73,7 @@ def ratelimit_allow(*, key: str, limit: int, window_seconds: int) -> bool:
         # flood limit runs on every landing-page view (bench/NOTES.md).
         try:
             name = backend.make_and_validate_key(ckey)
-            pipe = _redis_client(backend).pipeline(transaction=False)
+            pipe = backend._cache.get_client(name, write=True).pipeline(transaction=False)
             pipe.set(name, 0, ex=window_seconds + 1, nx=True)
             pipe.incr(name)
             count = int(pipe.execute()[1])
