@@ -108,6 +108,10 @@ class Bench:
             # The landing flood limit stays on (its per-request counter is part of the cost) but
             # cannot trip: the load generator's one address stands for thousands of candidates.
             CLICK_FLOOD_PER_MINUTE="1000000000",
+            # This process is the operator: it migrates and generates the data as the owner.
+            # gunicorn and the worker run as production does (see setup()).
+            DATABASE_RLS="bypass",
+            DATABASE_RLS_ALLOW_BYPASS="true",
         )
         return env
 
@@ -137,12 +141,17 @@ class Bench:
         from django.db import connection
 
         connection.close()
-        self.stack = procs.Stack(env=env, workdir=self.workdir, web_port=port)
+        # gunicorn and the Celery worker connect as production's application role: a login
+        # role that is neither owner nor superuser, row-level security enforced.
+        stack_env = {**env, "DATABASE_URL": self.db.create_app_role(), "DATABASE_RLS": "enforce"}
+        stack_env.pop("DATABASE_RLS_ALLOW_BYPASS")
+        self.stack = procs.Stack(env=stack_env, workdir=self.workdir, web_port=port)
         self.stack.start_web()
         self.stack.start_worker()
         log(
             f"gunicorn on :{port} ({self.stack.web_workers} sync workers), Celery worker "
-            f"(concurrency {self.stack.worker_concurrency}), Redis on :{self.redis.port}"
+            f"(concurrency {self.stack.worker_concurrency}), Redis on :{self.redis.port}; "
+            "both as the application role, row-level security enforced"
         )
         self.kicker = DrainKicker()
         self.paths_file = self.workdir / "landing-paths.txt"
