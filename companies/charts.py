@@ -19,6 +19,7 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
@@ -237,38 +238,21 @@ def _nice_ceiling(value: int) -> int:
 
 
 def _marker(kind: str, x: float, y: float, colour: str, tip: str) -> SafeString:
+    # Plain f-strings (with the colour and tip escaped): a trend chart draws ~100 markers per
+    # page and format_html's per-argument escaping was a third of the dashboard's CPU.
+    fill = escape(colour)
     if kind == "square":
-        shape = format_html(
-            '<rect x="{}" y="{}" width="8" height="8" fill="{}"', x - 4, y - 4, colour
-        )
+        shape = f'<rect x="{x - 4}" y="{y - 4}" width="8" height="8" fill="{fill}"'
+        tag = "rect"
     elif kind == "diamond":
-        shape = format_html(
-            '<polygon points="{},{} {},{} {},{} {},{}" fill="{}"',
-            x,
-            y - 5,
-            x + 5,
-            y,
-            x,
-            y + 5,
-            x - 5,
-            y,
-            colour,
-        )
+        points = f"{x},{y - 5} {x + 5},{y} {x},{y + 5} {x - 5},{y}"
+        shape, tag = f'<polygon points="{points}" fill="{fill}"', "polygon"
     elif kind == "triangle":
-        shape = format_html(
-            '<polygon points="{},{} {},{} {},{}" fill="{}"',
-            x,
-            y - 5,
-            x + 5,
-            y + 4,
-            x - 5,
-            y + 4,
-            colour,
-        )
+        points = f"{x},{y - 5} {x + 5},{y + 4} {x - 5},{y + 4}"
+        shape, tag = f'<polygon points="{points}" fill="{fill}"', "polygon"
     else:
-        shape = format_html('<circle cx="{}" cy="{}" r="4" fill="{}"', x, y, colour)
-    tag = "rect" if kind == "square" else "polygon" if kind in ("diamond", "triangle") else "circle"
-    return format_html("{}><title>{}</title></{}>", shape, tip, mark_safe(tag))  # noqa: S308
+        shape, tag = f'<circle cx="{x}" cy="{y}" r="4" fill="{fill}"', "circle"
+    return mark_safe(f"{shape}><title>{escape(tip)}</title></{tag}>")  # noqa: S308
 
 
 def _legend_entry(s: Series, x: float, y: float) -> SafeString:
