@@ -14,7 +14,7 @@ from django.utils import timezone
 from agencies.models import Placement
 from credits.models import AccountName, EntryKind
 from credits.services import free_hire_redeem, ledger_post, referral_disqualify, referral_qualify
-from tests.credits.helpers import make_referrals
+from tests.credits.helpers import assert_balances_match_entries, make_referrals
 from tests.factories import CompanyFactory, PartnershipFactory
 
 
@@ -239,3 +239,18 @@ def test_credits_page_in_english(worked_partnership: Any, hr_user: Any, client_f
         html = client.get("/app/credits/").content.decode()
     assert "To the next free hire" in html
     assert "8 more qualified referrals earn one free hire." in html
+
+
+def test_credit_summary_reads_the_accounts_running_totals_not_the_entries(
+    worked_partnership: Any,
+) -> None:
+    # The history behind these figures grows forever; the summary reads a fixed set of rows.
+    from credits.selectors import credit_summaries
+
+    with CaptureQueriesContext(connection) as ctx:
+        (summary,) = credit_summaries(tenant=worked_partnership.company)
+    assert len(ctx.captured_queries) == 2
+    assert not any("credits_ledgerentry" in q["sql"] for q in ctx.captured_queries)
+    figures = {k: getattr(summary, k) for k in EXPECTED}
+    assert figures == EXPECTED
+    assert_balances_match_entries(worked_partnership)
