@@ -16,3 +16,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default="/tmp/careerrelay-test-media")  # noqa: S108
+# Static files come from the apps' folders (no collectstatic before tests); the empty STATIC_ROOT
+# keeps whitenoise from warning on every test.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
