@@ -54,23 +54,32 @@ class EntryKind(models.TextChoices):
 class LedgerAccount(TenantOwned):
     tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
     partnership = models.ForeignKey(
-        "companies.Partnership", on_delete=models.PROTECT, related_name="accounts"
+        "companies.Partnership",
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        verbose_name=_("提携"),
     )
-    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
-    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
-    name = models.CharField(max_length=20, choices=AccountName.choices)
-    unit = models.CharField(max_length=12, choices=Unit.choices)
+    company = models.ForeignKey(
+        "companies.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("企業")
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("紹介会社")
+    )
+    name = models.CharField(_("勘定"), max_length=20, choices=AccountName.choices)
+    unit = models.CharField(_("単位"), max_length=12, choices=Unit.choices)
     # Cached sum of entries, updated in the posting transaction under a row lock.
-    balance = models.BigIntegerField(default=0)
+    balance = models.BigIntegerField(_("残高"), default=0)
     # Cached sums of entries per entry kind ({"qualify": 12, "convert": -10, ...}), kept with
     # `balance` under the same row lock, so the credit summary reads the accounts only and does
     # not grow with the ledger's history.
-    totals = models.JSONField(default=dict, blank=True)
+    totals = models.JSONField(_("種類ごとの累計"), default=dict, blank=True)
 
     class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["partnership", "name"], name="account_unique_name")
         ]
+        verbose_name = _("勘定")
+        verbose_name_plural = _("勘定")
 
     def __str__(self) -> str:
         return f"{self.partnership_id}:{self.name}"
@@ -83,29 +92,48 @@ class LedgerAccount(TenantOwned):
 # name or unit differ from its account's, or whose keys differ from its transaction's; accounts
 # (which keep real foreign keys) can be neither deleted nor re-pointed.
 _TENANT_KEY = {"on_delete": models.PROTECT, "related_name": "+", "db_constraint": False}
+_LABEL = {"partnership": _("提携"), "company": _("企業"), "agency": _("紹介会社")}
 
 
 class LedgerTransaction(TenantOwned):
     tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
     # Conversions are counted through credits_tx_convert_idx (migration 0004); nothing else
     # reads transactions by partnership, company or agency alone.
-    partnership = models.ForeignKey("companies.Partnership", db_index=False, **_TENANT_KEY)
-    company = models.ForeignKey("companies.Company", db_index=False, **_TENANT_KEY)
-    agency = models.ForeignKey("agencies.Agency", db_index=False, **_TENANT_KEY)
-    kind = models.CharField(max_length=16, choices=EntryKind.choices)
-    idempotency_key = models.CharField(max_length=120, unique=True)
+    partnership = models.ForeignKey(
+        "companies.Partnership", db_index=False, verbose_name=_LABEL["partnership"], **_TENANT_KEY
+    )
+    company = models.ForeignKey(
+        "companies.Company", db_index=False, verbose_name=_LABEL["company"], **_TENANT_KEY
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency", db_index=False, verbose_name=_LABEL["agency"], **_TENANT_KEY
+    )
+    kind = models.CharField(_("種類"), max_length=16, choices=EntryKind.choices)
+    idempotency_key = models.CharField(_("冪等キー"), max_length=120, unique=True)
     referral = models.ForeignKey(
-        "referrals.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "referrals.Referral",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("対象の紹介"),
     )
     placement = models.ForeignKey(
-        "agencies.Placement", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "agencies.Placement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("成約"),
     )
-    period = models.CharField(max_length=7, blank=True)
-    memo = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    period = models.CharField(_("精算期間"), max_length=7, blank=True)
+    memo = models.CharField(_("メモ"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("取引")
+        verbose_name_plural = _("取引")
 
     def __str__(self) -> str:
         return self.idempotency_key
@@ -117,7 +145,11 @@ class LedgerEntry(TenantOwned):
     # transactions are never updated or deleted (migration 0003), so no per-row foreign-key
     # check at COMMIT is needed to keep it so.
     transaction = models.ForeignKey(
-        LedgerTransaction, on_delete=models.PROTECT, related_name="entries", db_constraint=False
+        LedgerTransaction,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_constraint=False,
+        verbose_name=_("取引"),
     )
     # Checked by the ledger's statement trigger, not per row at COMMIT (see _TENANT_KEY). Not
     # indexed: the flows per account are the account's running totals, not a scan of entries.
@@ -127,20 +159,29 @@ class LedgerEntry(TenantOwned):
         related_name="entries",
         db_constraint=False,
         db_index=False,
+        verbose_name=_("勘定"),
     )
     # Scoped reads go through entry_co_time_idx / entry_ag_time_idx.
-    partnership = models.ForeignKey("companies.Partnership", db_index=False, **_TENANT_KEY)
-    company = models.ForeignKey("companies.Company", db_index=False, **_TENANT_KEY)
-    agency = models.ForeignKey("agencies.Agency", db_index=False, **_TENANT_KEY)
-    account_name = models.CharField(max_length=20, choices=AccountName.choices)
-    unit = models.CharField(max_length=12, choices=Unit.choices)
-    amount = models.BigIntegerField()
-    kind = models.CharField(max_length=16, choices=EntryKind.choices)
-    idempotency_key = models.CharField(max_length=140, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    partnership = models.ForeignKey(
+        "companies.Partnership", db_index=False, verbose_name=_LABEL["partnership"], **_TENANT_KEY
+    )
+    company = models.ForeignKey(
+        "companies.Company", db_index=False, verbose_name=_LABEL["company"], **_TENANT_KEY
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency", db_index=False, verbose_name=_LABEL["agency"], **_TENANT_KEY
+    )
+    account_name = models.CharField(_("勘定"), max_length=20, choices=AccountName.choices)
+    unit = models.CharField(_("単位"), max_length=12, choices=Unit.choices)
+    amount = models.BigIntegerField(_("金額・数量"))
+    kind = models.CharField(_("種類"), max_length=16, choices=EntryKind.choices)
+    idempotency_key = models.CharField(_("冪等キー"), max_length=140, unique=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("仕訳")
+        verbose_name_plural = _("仕訳")
         indexes: ClassVar = [
             models.Index(fields=["company", "created_at"], name="entry_co_time_idx"),
             models.Index(fields=["agency", "created_at"], name="entry_ag_time_idx"),
@@ -157,13 +198,15 @@ class SettlementRun(models.Model):
         RUNNING = "running", _("実行中")
         DONE = "done", _("完了")
 
-    period = models.CharField(max_length=7, unique=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    rebates_posted = models.PositiveIntegerField(default=0)
-    adjustments_posted = models.PositiveIntegerField(default=0)
-    statements_rendered = models.PositiveIntegerField(default=0)
+    period = models.CharField(_("精算期間"), max_length=7, unique=True)
+    status = models.CharField(
+        _("状態"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    started_at = models.DateTimeField(_("開始日時"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完了日時"), null=True, blank=True)
+    rebates_posted = models.PositiveIntegerField(_("計上した還元"), default=0)
+    adjustments_posted = models.PositiveIntegerField(_("計上した調整"), default=0)
+    statements_rendered = models.PositiveIntegerField(_("作成した明細書"), default=0)
 
     class Meta:
         ordering = ["-period"]
@@ -181,20 +224,30 @@ class StatementKind(models.TextChoices):
 
 class Statement(TenantOwned):
     tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
-    period = models.CharField(max_length=7, db_index=True)
-    kind = models.CharField(max_length=10, choices=StatementKind.choices)
+    period = models.CharField(_("対象期間"), max_length=7, db_index=True)
+    kind = models.CharField(_("種類"), max_length=10, choices=StatementKind.choices)
     company = models.ForeignKey(
-        "companies.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "companies.Company",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("企業"),
     )
     agency = models.ForeignKey(
-        "agencies.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "agencies.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("紹介会社"),
     )
-    total_jpy = models.BigIntegerField(default=0)
-    tax_jpy = models.BigIntegerField(default=0)
-    lines = models.JSONField(default=list)
-    pdf = models.FileField(upload_to="statements/", blank=True)
-    issued_on = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    total_jpy = models.BigIntegerField(_("合計（円）"), default=0)
+    tax_jpy = models.BigIntegerField(_("消費税（円）"), default=0)
+    lines = models.JSONField(_("明細行"), default=list)
+    pdf = models.FileField("PDF", upload_to="statements/", blank=True)
+    issued_on = models.DateField(_("交付日"))
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         ordering = ["-period", "kind", "id"]
