@@ -32,9 +32,13 @@ from referrals.models import (
 logger = logging.getLogger(__name__)
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
-LOCAL_TTL_SECONDS = 10.0
+# A mail-out spreads its views over thousands of personal links and each web process sees a
+# given link only every several seconds: a 10-second local TTL sent most views back to Redis
+# under load (bench/NOTES.md). A change reaches other processes' pages within LOCAL_TTL_SECONDS
+# (landing_link_forget drops the shared copy at once); registrations always re-check the database.
+LOCAL_TTL_SECONDS = 30.0
 SHARED_TTL_SECONDS = 60
-LOCAL_MAX = 2048
+LOCAL_MAX = 8192
 _MISSING = "missing"
 
 
