@@ -50,7 +50,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse
 
@@ -310,6 +310,10 @@ def _streamed(content: Iterable[Any], values: dict[str, str]) -> Iterator[Any]:
         yield from content
 
 
+def _unavailable(*_: Any) -> Any:
+    raise OperationalError("the database is unavailable")
+
+
 def request_values(request: HttpRequest) -> dict[str, str]:
     """The context a request runs with: an explicit bypass for operators in the admin and the
     candidate's capability pages, else the signed-in member's organisation, else nothing."""
@@ -333,6 +337,14 @@ class RlsTenantMiddleware:
         if not enforced():
             return self.get_response(request)
         values = request_values(request)
+        try:
+            # The transaction needs a connection up front (free with persistent connections).
+            connection.ensure_connection()
+        except OperationalError:
+            # The database is unreachable: a page that needs no query (the cached landing page)
+            # still answers, and any query fails as it would have without this middleware.
+            with connection.execute_wrapper(_unavailable):
+                return self.get_response(request)
         with request_transaction(values):
             response = self.get_response(request)
         if getattr(response, "streaming", False):

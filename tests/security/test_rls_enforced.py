@@ -173,7 +173,8 @@ def test_a_celery_task_sees_rows_under_enforced_rls_as_the_app_login_role(
     try:
         conn = clicks.client()
         assert conn is not None
-        conn.delete(clicks.PENDING_KEY)
+        # Nothing left over by other tests: no pending events, no held drain lock.
+        conn.delete(clicks.PENDING_KEY, clicks.PROCESSING_KEY, clicks.LOCK_KEY)
         for link in links:
             event = clicks.new_event(
                 link=link, method="GET", user_agent="Mozilla/5.0", ip="10.0.0.9"
