@@ -175,6 +175,8 @@ class Database:
     def drop(self) -> None:
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            # The application role of create_app_role: its grants went with the database.
+            conn.execute(f'DROP ROLE IF EXISTS "{self.name.lower()}_app"')
 
     def create_app_role(self) -> str:
         """After `migrate` (run as the owner, on self.url): the application's login role on this

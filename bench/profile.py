@@ -42,6 +42,10 @@ def main() -> int:
             PII_ENCRYPTION_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),
             PII_HMAC_KEY=secrets.token_urlsafe(48),
             ALLOWED_HOSTS="testserver",
+            # In-process, as the database owner: row-level security open on purpose (the
+            # benchmark's gunicorn and worker run enforced as the application role).
+            DATABASE_RLS="bypass",
+            DATABASE_RLS_ALLOW_BYPASS="true",
             DATABASE_URL=db.url,
             REDIS_URL=redis.url,
             EMAIL_URL="dummymail://",
