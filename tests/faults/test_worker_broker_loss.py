@@ -53,7 +53,8 @@ def stack(tmp_path: Path, transactional_db: Any) -> Any:
 
 
 def _send_tasks(url: str) -> None:
-    client = Celery("fault-client", broker=url)
+    # Not the current app: shared tasks of later tests would publish to this (stopped) broker.
+    client = Celery("fault-client", broker=url, set_as_current=False)
     client.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     try:
         for n in range(TASKS):
