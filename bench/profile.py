@@ -44,7 +44,7 @@ def main() -> int:
             ALLOWED_HOSTS="testserver",
             # In-process, as the database owner: row-level security open on purpose (the
             # benchmark's gunicorn and worker run enforced as the application role).
-            DATABASE_RLS="bypass",
+            DATABASE_RLS=os.environ.get("BENCH_PROFILE_RLS", "bypass"),
             DATABASE_RLS_ALLOW_BYPASS="true",
             DATABASE_URL=db.url,
             REDIS_URL=redis.url,
