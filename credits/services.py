@@ -16,8 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from careerrelay.core import rls
-from careerrelay.core.audit import audit_record
+from careerrelay.core.audit import audit_actor, audit_bulk_create, audit_record
 from careerrelay.core.errors import ApplicationError
 from careerrelay.core.models import AuditEvent
 from credits.models import (
@@ -45,18 +44,6 @@ POINT_AND_FREE_HIRE_ACCOUNTS = (
 
 class LedgerImbalanceError(ValueError):
     """The legs of a posting do not sum to zero per unit (a programming error)."""
-
-
-def _actor(actor: Any) -> tuple[Any, dict[str, str]]:
-    """(a User for the audit row's actor, extra audit data). An API-key principal is not a
-    User: the row names the key's prefix instead."""
-    from django.contrib.auth import get_user_model
-
-    if isinstance(actor, get_user_model()):
-        return actor, {}
-    key = getattr(actor, "key", None)
-    prefix = getattr(key, "prefix", "")
-    return None, ({"api_key": prefix} if prefix else {})
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -239,28 +226,25 @@ def _post_locked(
     # Safe to write the computed values: we hold the rows' locks, read after acquiring them.
     LedgerAccount.all_objects.bulk_update(changed, ["balance", "totals"])
     # One audit row for each side, in one insert.
-    user, via = _actor(actor)
+    user, via = audit_actor(actor)
     data = {"kind": kind, "idempotency_key": idempotency_key, "legs": dict(legs), **via}
-    actor_id = user.pk if user is not None else None
-    # The company's row may be written in the agency's context (rls.narrow_bypass).
-    with rls.narrow_bypass():
-        AuditEvent.objects.bulk_create(
-            [
-                AuditEvent(
-                    actor_id=actor_id,
-                    company_id=company_id,
-                    agency_id=agency_id,
-                    action="ledger.post",
-                    target_type=LedgerTransaction._meta.label,
-                    target_id=str(tx.pk),
-                    data=data,
-                )
-                for company_id, agency_id in (
-                    (partnership.company_id, None),
-                    (None, partnership.agency_id),
-                )
-            ]
-        )
+    audit_bulk_create(
+        [
+            AuditEvent(
+                actor=user,
+                company_id=company_id,
+                agency_id=agency_id,
+                action="ledger.post",
+                target_type=LedgerTransaction._meta.label,
+                target_id=str(tx.pk),
+                data=data,
+            )
+            for company_id, agency_id in (
+                (partnership.company_id, None),
+                (None, partnership.agency_id),
+            )
+        ]
+    )
     return tx, True
 
 
@@ -403,13 +387,12 @@ def referral_qualify(*, referral: Referral, actor: Any = None) -> Referral:
     if locked.stage in _QUALIFY_STAGE_ORDER[:2]:
         locked.stage = "interviewed"
     locked.save(update_fields=["status", "qualification_count", "qualified_at", "stage"])
-    user, via = _actor(actor)
     audit_record(
-        actor=user,
+        actor=actor,
         tenant=partnership.agency,
         action="referral.qualify",
         target=locked,
-        data={"n": n, **via},
+        data={"n": n},
     )
     accounts = accounts_lock(partnership=partnership, names=POINT_AND_FREE_HIRE_ACCOUNTS)
     _post_locked(
@@ -454,13 +437,12 @@ def referral_disqualify(*, referral: Referral, reason: str, actor: Any = None) -
     locked.disqualify_reason = reason
     locked.disqualified_at = timezone.now()
     locked.save(update_fields=["status", "disqualify_reason", "disqualified_at"])
-    user, via = _actor(actor)
     audit_record(
-        actor=user,
+        actor=actor,
         tenant=partnership.agency,
         action="referral.disqualify",
         target=locked,
-        data={"reason": reason, "point_taken_back": was_qualified, **via},
+        data={"reason": reason, "point_taken_back": was_qualified},
     )
     if was_qualified:
         accounts = accounts_lock(partnership=partnership, names=POINT_AND_FREE_HIRE_ACCOUNTS)

@@ -26,6 +26,22 @@ def ip_hash(ip: str) -> str:
     return hashlib.sha256(f"{settings.PII_HMAC_KEY}:ip:{ip}".encode()).hexdigest()
 
 
+def audit_actor(actor: Any) -> tuple[Any, dict[str, str]]:
+    """(the User for an audit row's actor or None, extra audit data). An API-key principal acts
+    for its organisation, not for a user row: the data names the key's prefix instead."""
+    if isinstance(actor, get_user_model()):
+        return actor, {}
+    prefix = getattr(getattr(actor, "key", None), "prefix", "")
+    return None, ({"api_key": prefix} if prefix else {})
+
+
+def audit_bulk_create(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Append several audit rows in one INSERT (e.g. one for each side of a ledger posting)."""
+    # Append-only, and a row may belong to the counterparty (rls.narrow_bypass).
+    with rls.narrow_bypass():
+        return AuditEvent.all_objects.bulk_create(events)
+
+
 def audit_record(
     *,
     actor: Any,
@@ -36,15 +52,12 @@ def audit_record(
     request: HttpRequest | None = None,
 ) -> AuditEvent:
     kind = getattr(tenant, "kind", "")
-    data = dict(data or {})
-    api_key = getattr(actor, "key", None)
-    if api_key is not None:
-        # An API-key request acts for its organisation, not for a user row: name the key.
-        data.setdefault("api_key", api_key.prefix)
+    user, via = audit_actor(actor)
+    data = {**via, **(data or {})}
     # Append-only, and the row may belong to the counterparty (rls.narrow_bypass).
     with rls.narrow_bypass():
         return AuditEvent.all_objects.create(
-            actor=actor if isinstance(actor, get_user_model()) else None,
+            actor=user,
             company=tenant if kind == "company" else None,
             agency=tenant if kind == "agency" else None,
             action=action,

@@ -105,6 +105,9 @@ def rls_models() -> list[Any]:
     ]
 
 
+POLICY_NAMES = ("tenant_isolation", "tenant_read", "append_anyone", "counterparty_read")
+
+
 def _visible_sql(model: Any) -> str:
     clauses = ["current_setting('app.bypass', true) = 'on'"]
     for field in model.tenant_fields:
@@ -120,10 +123,7 @@ def policy_sql(model: Any) -> list[str]:
     statements = [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
-        f"DROP POLICY IF EXISTS tenant_isolation ON {table}",
-        f"DROP POLICY IF EXISTS tenant_read ON {table}",
-        f"DROP POLICY IF EXISTS append_anyone ON {table}",
-        f"DROP POLICY IF EXISTS counterparty_read ON {table}",
+        *(f"DROP POLICY IF EXISTS {name} ON {table}" for name in POLICY_NAMES),
     ]
     if model._meta.label in INSERT_ANYONE:
         statements += [
@@ -159,7 +159,7 @@ def uninstall(schema_editor: Any) -> None:
     for model in rls_models():
         if model._meta.db_table in existing:
             table = schema_editor.quote_name(model._meta.db_table)
-            for name in ("tenant_isolation", "tenant_read", "append_anyone", "counterparty_read"):
+            for name in POLICY_NAMES:
                 schema_editor.execute(f"DROP POLICY IF EXISTS {name} ON {table}")
             schema_editor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
             schema_editor.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
@@ -317,12 +317,13 @@ def _unavailable(*_: Any) -> Any:
 def request_values(request: HttpRequest) -> dict[str, str]:
     """The context a request runs with: an explicit bypass for operators in the admin and the
     candidate's capability pages, else the signed-in member's organisation, else nothing."""
-    user = getattr(request, "user", None)
-    is_staff = bool(user is not None and user.is_authenticated and user.is_staff)
-    if request.path.startswith(BYPASS_PREFIXES) and (
-        is_staff or not request.path.startswith("/admin/")
-    ):
-        return dict(BYPASS)
+    if request.path.startswith(BYPASS_PREFIXES):
+        if not request.path.startswith("/admin/"):
+            return dict(BYPASS)
+        # Only here is the signed-in user looked at: the landing page never loads a session.
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            return dict(BYPASS)
     return tenant_values(getattr(request, "tenant", None))
 
 
