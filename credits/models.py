@@ -92,22 +92,29 @@ class LedgerAccount(TenantOwned):
 # name or unit differ from its account's, or whose keys differ from its transaction's; accounts
 # (which keep real foreign keys) can be neither deleted nor re-pointed.
 _TENANT_KEY = {"on_delete": models.PROTECT, "related_name": "+", "db_constraint": False}
-_LABEL = {"partnership": _("提携"), "company": _("企業"), "agency": _("紹介会社")}
 
 
-class LedgerTransaction(TenantOwned):
+class _LedgerRow(TenantOwned):
+    """The copied tenant keys of transactions and entries. Not indexed on their own: conversions
+    are counted through credits_tx_convert_idx (migration 0004), scoped entry reads go through
+    entry_co_time_idx / entry_ag_time_idx."""
+
     tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
-    # Conversions are counted through credits_tx_convert_idx (migration 0004); nothing else
-    # reads transactions by partnership, company or agency alone.
     partnership = models.ForeignKey(
-        "companies.Partnership", db_index=False, verbose_name=_LABEL["partnership"], **_TENANT_KEY
+        "companies.Partnership", db_index=False, verbose_name=_("提携"), **_TENANT_KEY
     )
     company = models.ForeignKey(
-        "companies.Company", db_index=False, verbose_name=_LABEL["company"], **_TENANT_KEY
+        "companies.Company", db_index=False, verbose_name=_("企業"), **_TENANT_KEY
     )
     agency = models.ForeignKey(
-        "agencies.Agency", db_index=False, verbose_name=_LABEL["agency"], **_TENANT_KEY
+        "agencies.Agency", db_index=False, verbose_name=_("紹介会社"), **_TENANT_KEY
     )
+
+    class Meta:
+        abstract = True
+
+
+class LedgerTransaction(_LedgerRow):
     kind = models.CharField(_("種類"), max_length=16, choices=EntryKind.choices)
     idempotency_key = models.CharField(_("冪等キー"), max_length=120, unique=True)
     referral = models.ForeignKey(
@@ -139,8 +146,7 @@ class LedgerTransaction(TenantOwned):
         return self.idempotency_key
 
 
-class LedgerEntry(TenantOwned):
-    tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
+class LedgerEntry(_LedgerRow):
     # The statement trigger checks that the transaction exists (and shares the entry's keys);
     # transactions are never updated or deleted (migration 0003), so no per-row foreign-key
     # check at COMMIT is needed to keep it so.
@@ -160,16 +166,6 @@ class LedgerEntry(TenantOwned):
         db_constraint=False,
         db_index=False,
         verbose_name=_("勘定"),
-    )
-    # Scoped reads go through entry_co_time_idx / entry_ag_time_idx.
-    partnership = models.ForeignKey(
-        "companies.Partnership", db_index=False, verbose_name=_LABEL["partnership"], **_TENANT_KEY
-    )
-    company = models.ForeignKey(
-        "companies.Company", db_index=False, verbose_name=_LABEL["company"], **_TENANT_KEY
-    )
-    agency = models.ForeignKey(
-        "agencies.Agency", db_index=False, verbose_name=_LABEL["agency"], **_TENANT_KEY
     )
     account_name = models.CharField(_("勘定"), max_length=20, choices=AccountName.choices)
     unit = models.CharField(_("単位"), max_length=12, choices=Unit.choices)
