@@ -78,8 +78,8 @@ def main() -> int:
         if which == "ingest":
             return profile_ingest(data, n)
         client = Client(HTTP_USER_AGENT=datagen.UA_HUMAN, HTTP_X_FORWARDED_PROTO="https")
-        if which == "compare":
-            return compare_landing(client, data, n)
+        if which.startswith("compare"):
+            return compare_landing(client, data, n, cold=which.removeprefix("compare-"))
         paths = {
             "landing": [f"/r/{t}/" for t in data.landing.tokens],
             "baseline": ["/bench/baseline/"],
@@ -114,10 +114,16 @@ def main() -> int:
     return 0
 
 
-def compare_landing(client: Any, data: Any, n: int) -> int:
+def compare_landing(client: Any, data: Any, n: int, cold: str = "") -> int:
     """CPU time per request of the landing page and of the baseline, interleaved in blocks of
     100 (no profiler): the in-process counterpart of `landing_rps_ratio`, steadier on a busy
-    machine because it counts this process's CPU, not wall time."""
+    machine because it counts this process's CPU, not wall time. `compare-local` empties the
+    in-process link cache before every landing request (the link comes from Redis), `compare-db`
+    empties both caches (it comes from the database): a mail-out's first views."""
+    from django.core.cache import cache
+
+    from referrals import selectors
+
     tokens = [f"/r/{t}/" for t in data.landing.tokens]
     cpu = {"landing": 0.0, "baseline": 0.0}
     for path in tokens[:50] + ["/bench/baseline/"] * 50:
@@ -126,6 +132,10 @@ def compare_landing(client: Any, data: Any, n: int) -> int:
         for which, paths in (("landing", tokens), ("baseline", ["/bench/baseline/"])):
             started = time.process_time()
             for i in range(100):
+                if which == "landing" and cold in ("local", "db"):
+                    selectors.clear_local_cache()
+                    if cold == "db":
+                        cache.clear()
                 response = client.get(paths[(block * 100 + i) % len(paths)])
                 assert response.status_code == 200, response.status_code
             cpu[which] += time.process_time() - started

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+from careerrelay.core.wsgi import get_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careerrelay.settings.production")
-application = get_wsgi_application()
+application = get_application()

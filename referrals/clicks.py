@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 from django.conf import settings
@@ -171,17 +171,23 @@ def client() -> redis.Redis | None:
         return conn
 
 
-# Count the visitor's address in its flood window and, within the limit, append the click: one
-# round trip for the landing page's only write. KEYS: pending list, flood counter (or none).
-# ARGV: event, limit (0 = none), window seconds. Returns 1 when appended, 0 when flooded.
+# The landing cache's version (referrals/selectors.py): read in the capture's round trip, so
+# every recorded view checks the page's cached copy for free.
+LANDING_VERSION_KEY = "cr:landing:version"
+
+# Count the visitor's address in its flood window and, within the limit, append the click, and
+# read the landing version: one round trip for the landing page's only write. KEYS: pending list,
+# landing version, flood counter (or none). ARGV: event, limit, window seconds. Returns {1 when
+# appended or 0 when flooded, the landing version or ''}.
 _CAPTURE = """
-if #KEYS == 2 then
-  local seen = redis.call('incr', KEYS[2])
-  if seen == 1 then redis.call('expire', KEYS[2], ARGV[3]) end
-  if seen > tonumber(ARGV[2]) then return 0 end
+local version = redis.call('get', KEYS[2]) or ''
+if #KEYS == 3 then
+  local seen = redis.call('incr', KEYS[3])
+  if seen == 1 then redis.call('expire', KEYS[3], ARGV[3]) end
+  if seen > tonumber(ARGV[2]) then return {0, version} end
 end
 redis.call('rpush', KEYS[1], ARGV[1])
-return 1
+return {1, version}
 """
 _capture_scripts: dict[int, Any] = {}
 
@@ -196,17 +202,22 @@ def _capture_script(conn: redis.Redis) -> Any:
 FLOODED = "flooded"
 
 
+class Captured(NamedTuple):
+    how: str  # "redis", "db" or FLOODED
+    version: str | None  # the landing version at capture time; None when Redis was not reached
+
+
 def capture(
     event: ClickEvent,
     *,
     write_sync: Callable[[ClickEvent], Any],
     flood: tuple[str, int, int] | None = None,
     flood_allow: Callable[[], bool] | None = None,
-) -> str:
+) -> Captured:
     """Record one click: append it to the Redis list, or `write_sync(event)` if Redis is
     unreachable. With `flood=(counter key, limit, expiry seconds)` the visitor's address is
     counted in the same round trip and a click above the limit is not recorded; without Redis,
-    `flood_allow()` decides instead. Returns "redis", "db" or FLOODED."""
+    `flood_allow()` decides instead. The same round trip reads the landing version."""
     try:
         conn = client()
     except redis.RedisError as exc:
@@ -214,17 +225,20 @@ def capture(
         logger.warning("Redis unreachable, writing the click synchronously: %s", exc)
     if conn is not None:
         try:
-            keys = [PENDING_KEY] if flood is None else [PENDING_KEY, flood[0]]
-            args = [event.to_json()] if flood is None else [event.to_json(), flood[1], flood[2]]
-            if not _capture_script(conn)(keys=keys, args=args, client=conn):
-                return FLOODED
-            return "redis"
+            keys = [PENDING_KEY, LANDING_VERSION_KEY]
+            args: list[Any] = [event.to_json()]
+            if flood is not None:
+                keys.append(flood[0])
+                args += [flood[1], flood[2]]
+            appended, version = _capture_script(conn)(keys=keys, args=args, client=conn)
+            version = version.decode() if isinstance(version, bytes) else str(version)
+            return Captured("redis" if appended else FLOODED, version)
         except redis.RedisError as exc:
             logger.warning("Redis unreachable, writing the click synchronously: %s", exc)
     if flood is not None and flood_allow is not None and not flood_allow():
-        return FLOODED
+        return Captured(FLOODED, None)
     write_sync(event)
-    return "db"
+    return Captured("db", None)
 
 
 def pending_count() -> int:

@@ -1,12 +1,13 @@
 """Reads of the referrals app. Every tenant read takes the tenant explicitly; the landing page's
-public look-up by token is cached (in-process LRU with a short TTL, then the Django cache, then
-the database) so a page view touches no table in the steady state."""
+public look-up by token is cached (in-process LRU, then the Django cache, then the database) so a
+page view touches no table in the steady state."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import re
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -15,13 +16,14 @@ from typing import Any
 
 import redis
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from agencies.models import Agency
+from careerrelay.core import rls
 from companies.models import Company, Partnership, PartnershipStatus
-from referrals import pii
+from referrals import clicks, pii
 from referrals.models import (
     Candidate,
     Click,
@@ -33,12 +35,17 @@ from referrals.models import (
 logger = logging.getLogger(__name__)
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
-# A mail-out spreads its views over thousands of personal links and each web process sees a
-# given link only every several seconds: a 10-second local TTL sent most views back to Redis
-# under load (bench/NOTES.md). A change reaches other processes' pages within LOCAL_TTL_SECONDS
-# (landing_link_forget drops the shared copy at once); registrations always re-check the database.
-LOCAL_TTL_SECONDS = 30.0
-SHARED_TTL_SECONDS = 60
+# A mail-out spreads its views over thousands of personal links, so each web process sees a given
+# link only every several seconds: copies that expired after 30 s sent many views back to Redis
+# and the database (bench/NOTES.md). Copies now carry the landing version they were read under
+# (clicks.LANDING_VERSION_KEY, moved by landing_changed), and the click capture reads the current
+# version in the same round trip as the click: a live link's copy is checked on every view at no
+# extra cost, so it is kept for minutes and a change still reaches every process's next view.
+# Registrations always re-check the database.
+LIVE_TTL_SECONDS = 600.0
+# Pages that record no click (gone, closed, unknown token) are not checked against the version:
+# their copies expire sooner (a reactivated link opens again within this).
+CLOSED_TTL_SECONDS = 30.0
 LOCAL_MAX = 8192
 _MISSING = "missing"
 
@@ -65,6 +72,13 @@ class LandingLink:
     agency_license_verified: bool
     agency_contact_email: str
     agency_privacy_policy_url: str
+    # The landing version this copy was read under ('' when Redis was unreachable).
+    version: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        """The page takes registrations (and so records clicks)."""
+        return not self.is_gone and not self.closed_reason
 
     @property
     def is_gone(self) -> bool:
@@ -104,11 +118,10 @@ def partnership_closed_reason(partnership: Partnership) -> str:
 
 
 class _LocalCache:
-    """A tiny thread-safe LRU with a TTL, per process."""
+    """A tiny thread-safe LRU whose entries expire, per process."""
 
-    def __init__(self, maxsize: int, ttl: float) -> None:
+    def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self.ttl = ttl
         self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -123,9 +136,9 @@ class _LocalCache:
             self._data.move_to_end(key)
             return hit[1]
 
-    def set(self, key: str, value: Any) -> None:
+    def set(self, key: str, value: Any, ttl: float) -> None:
         with self._lock:
-            self._data[key] = (time.monotonic() + self.ttl, value)
+            self._data[key] = (time.monotonic() + ttl, value)
             self._data.move_to_end(key)
             while len(self._data) > self.maxsize:
                 self._data.popitem(last=False)
@@ -139,7 +152,7 @@ class _LocalCache:
             self._data.clear()
 
 
-_local = _LocalCache(LOCAL_MAX, LOCAL_TTL_SECONDS)
+_local = _LocalCache(LOCAL_MAX)
 
 
 def _cache_key(token: str) -> str:
@@ -151,7 +164,7 @@ def clear_local_cache() -> None:
 
 
 def landing_link_forget(token: str) -> None:
-    """Drop a link from both caches (after a change). Other processes' LRUs expire by TTL."""
+    """Drop one link from this process's and the shared cache (a registration found it closed)."""
     _local.delete(_cache_key(token))
     try:
         cache.delete(_cache_key(token))
@@ -159,18 +172,38 @@ def landing_link_forget(token: str) -> None:
         logger.warning("cache unreachable while forgetting link %s", token)
 
 
-def landing_links_forget(*, company_id: int | None = None, agency_id: int | None = None) -> None:
-    """Drop every link of a company or agency from the landing caches: call after changing what
-    the landing page shows (logo, message, agency name or licence, partnership status). Without
-    it the page catches up within SHARED_TTL_SECONDS; registrations always re-check the
-    database."""
-    qs = ReferralLink.objects.unscoped()
-    if company_id is not None:
-        qs = qs.filter(company_id=company_id)
-    if agency_id is not None:
-        qs = qs.filter(agency_id=agency_id)
-    for token in qs.values_list("token", flat=True).iterator():
-        landing_link_forget(token)
+def landing_changed(*, created: bool = False, **_: Any) -> None:
+    """What landing pages show changed: a link's state, a company's name, logo or message, an
+    agency's name, licence or contact, a partnership's status. When the transaction commits, the
+    landing version moves and every process reads its cached copies again on their next view.
+    The receiver of those four models' post_save and post_delete (referrals/apps.py); a new row
+    changes no page."""
+    if created:
+        return
+    # Once per transaction: deleting an agency cascades over every link it has.
+    if not any(_move_version in entry for entry in getattr(connection, "run_on_commit", ())):
+        transaction.on_commit(_move_version)
+
+
+def _move_version() -> None:
+    _local.clear()
+    try:
+        conn = clicks.client()
+        if conn is not None:
+            # A random value, not a counter: a Redis that lost the key never repeats one.
+            conn.set(clicks.LANDING_VERSION_KEY, secrets.token_hex(8))
+    except redis.RedisError:
+        logger.warning("Redis unreachable: cached landing pages catch up within their TTL")
+
+
+def landing_version() -> str:
+    """The current landing version ('' when Redis is unreachable or not configured)."""
+    try:
+        conn = clicks.client()
+        raw = conn.get(clicks.LANDING_VERSION_KEY) if conn is not None else None
+    except redis.RedisError:
+        return ""
+    return raw.decode() if isinstance(raw, bytes) else (raw or "")
 
 
 _LANDING_COLUMNS = (
@@ -211,7 +244,7 @@ def _landing_query() -> str:
     return _landing_sql
 
 
-def _landing_from_db(token: str) -> LandingLink | None:
+def _landing_from_db(token: str, version: str) -> LandingLink | None:
     with connection.cursor() as cursor:
         cursor.execute(_landing_query(), [token])
         row = cursor.fetchone()
@@ -241,6 +274,7 @@ def _landing_from_db(token: str) -> LandingLink | None:
         agency_license_verified=data["agency__license_verified_at"] is not None,
         agency_contact_email=data["agency__contact_email"],
         agency_privacy_policy_url=data["agency__privacy_policy_url"],
+        version=version,
     )
 
 
@@ -256,31 +290,49 @@ def _as_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def landing_link(token: str) -> LandingLink | None:
-    """The link behind a public token, or None (unknown or wrong shape). Cached."""
+def landing_link(token: str, *, version: str | None = None) -> LandingLink | None:
+    """The link behind a public token, or None (unknown or wrong shape). Cached. `version` is
+    the current landing version when the caller has it (the click capture reads it): a copy
+    read under another version is read again."""
     if not TOKEN_RE.match(token or ""):
         return None
     key = _cache_key(token)
     found = _local.get(key)
-    if found is not None:
+    if found is not None and _current(found, version):
         return None if found == _MISSING else found
-    shared: Any = None
+    value: LandingLink | str | None = None
     cache_ok = True
     try:
         shared = cache.get(key)
     except redis.RedisError:  # Redis down: fall through to the database
-        cache_ok = False
+        shared, cache_ok = None, False
     if shared is not None:
-        value: LandingLink | str = _MISSING if shared == _MISSING else LandingLink(**shared)
-    else:
-        value = _landing_from_db(token) or _MISSING
+        copy = _MISSING if shared == _MISSING else LandingLink(**shared)
+        if _current(copy, version):
+            value = copy
+    if value is None:
+        if version is None:
+            # Read before the row: a change that commits in between moves it again.
+            version = landing_version()
+        with rls.public_transaction():
+            value = _landing_from_db(token, version) or _MISSING
         if cache_ok:
             try:
-                cache.set(key, _MISSING if value == _MISSING else asdict(value), SHARED_TTL_SECONDS)
+                shared = _MISSING if value == _MISSING else asdict(value)  # type: ignore[arg-type]
+                cache.set(key, shared, int(_ttl(value)))
             except redis.RedisError:
                 logger.warning("cache unreachable while caching link %s", token)
-    _local.set(key, value)
+    _local.set(key, value, _ttl(value))
     return None if value == _MISSING else value  # type: ignore[return-value]
+
+
+def _current(copy: LandingLink | str, version: str | None) -> bool:
+    return version is None or copy == _MISSING or copy.version == version  # type: ignore[union-attr]
+
+
+def _ttl(value: LandingLink | str) -> float:
+    live = value != _MISSING and value.is_open  # type: ignore[union-attr]
+    return LIVE_TTL_SECONDS if live else CLOSED_TTL_SECONDS
 
 
 # Tenant-scoped reads -----------------------------------------------------------------------

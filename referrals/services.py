@@ -19,6 +19,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from careerrelay.core import rls
 from careerrelay.core.audit import audit_record, ip_hash
 from careerrelay.core.errors import ApplicationError
 from companies.models import Partnership
@@ -190,8 +191,6 @@ def link_update(
             target=link,
             data=changes,
         )
-        token = link.token
-        transaction.on_commit(lambda: selectors.landing_link_forget(token))
     return link
 
 
@@ -424,7 +423,8 @@ def clicks_ingest(events: list[ClickEvent]) -> int:
 
 def click_write_sync(event: ClickEvent) -> None:
     """The Redis-down path: write the click row on the request itself."""
-    clicks_ingest([event])
+    with rls.public_transaction():
+        clicks_ingest([event])
 
 
 # Registration -----------------------------------------------------------------------------

@@ -151,21 +151,28 @@ def _landing_html(request: HttpRequest, link: LandingLink) -> str:
     return "".join(out)
 
 
+def _unavailable(request: HttpRequest, link: LandingLink | None, *, page: bool) -> HttpResponse:
+    """Unknown token: 404; deactivated or expired: 410; registrations closed: why (409 to a
+    registration)."""
+    if link is None:
+        raise Http404
+    if link.is_gone:
+        return _gone(request, link)
+    return _closed(request, link, link.closed_reason, 200 if page else 409)
+
+
 @counts_floods_itself
 @require_http_methods(["GET", "HEAD", "POST"])
 def landing(request: HttpRequest, token: str) -> HttpResponse:
     link = selectors.landing_link(token)
-    page = request.method != "POST"  # registrations have their own per-address limit
-    if link is None or link.is_gone or link.closed_reason:
-        if page and not flood_allow(request):
-            return ratelimited_response(request, retry_after=FLOOD_WINDOW_SECONDS)
-        if link is None:
-            raise Http404
-        if link.is_gone:
-            return _gone(request, link)
-        return _closed(request, link, link.closed_reason, 200 if page else 409)
-    if not page:
+    if request.method == "POST":  # registrations have their own per-address limit
+        if link is None or not link.is_open:
+            return _unavailable(request, link, page=False)
         return _register(request, link)
+    if link is None or not link.is_open:
+        if not flood_allow(request):
+            return ratelimited_response(request, retry_after=FLOOD_WINDOW_SECONDS)
+        return _unavailable(request, link, page=True)
 
     event = clicks.new_event(
         link=link,
@@ -179,8 +186,13 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
         flood=flood_counter(request),
         flood_allow=lambda: flood_allow(request),
     )
-    if captured == clicks.FLOODED:
+    if captured.how == clicks.FLOODED:
         return ratelimited_response(request, retry_after=FLOOD_WINDOW_SECONDS)
+    if captured.version is not None and captured.version != link.version:
+        # The page changed since this copy was cached (selectors.landing_changed).
+        link = selectors.landing_link(token, version=captured.version)
+        if link is None or not link.is_open:
+            return _unavailable(request, link, page=True)
     response = HttpResponse(_landing_html(request, link))
     response.set_cookie(
         clicks.COOKIE_NAME,

@@ -240,6 +240,19 @@ _SWAP_SQL = (
 
 
 @contextmanager
+def public_transaction() -> Iterator[None]:
+    """The candidate's landing route runs without a request transaction (careerrelay/core/wsgi.py):
+    each of its rare queries (a link-cache miss, the Redis-down click write) gets a transaction
+    of its own that sees past the policies, as every /r/ page's request transaction does on the
+    full chain. Inside a transaction already open (the full chain), nothing changes."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with bypass_context():
+        yield
+
+
+@contextmanager
 def narrow_bypass() -> Iterator[None]:
     """One explicit step past the policies inside the current context, which is restored
     afterwards: an append to the audit log (Django's INSERT ... RETURNING needs the new row

@@ -60,6 +60,20 @@ MIDDLEWARE = [
     "careerrelay.core.tenancy.TenantMiddleware",
     "careerrelay.core.rls.RlsTenantMiddleware",
 ]
+# The candidate landing page (GET/HEAD /r/<token>/) runs the chain above without these
+# (careerrelay/core/wsgi.py): it serves no static file and reads no session, user, message, htmx
+# header or tenant, and its rare queries open their own transaction (rls.public_transaction).
+# About a quarter of that page's CPU was spent here (bench/NOTES.md).
+LANDING_SKIPPED_MIDDLEWARE = [
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "careerrelay.core.tenancy.TenantMiddleware",
+    "careerrelay.core.rls.RlsTenantMiddleware",
+]
 
 ROOT_URLCONF = "careerrelay.urls"
 WSGI_APPLICATION = "careerrelay.wsgi.application"

@@ -164,13 +164,49 @@ def test_english_switch(client, link) -> None:
     assert 'lang="en"' in r.content.decode()
 
 
-def test_landing_cache_can_be_dropped_per_company(client, link, company) -> None:
+@pytest.mark.parametrize("change", ["company", "agency", "partnership", "link"])
+def test_a_change_reaches_every_process_on_its_next_view(
+    client, link, company, agency, partnership, change, django_capture_on_commit_callbacks
+) -> None:
+    """Every save of what the page shows moves the landing version when it commits; a process
+    still holding the old copy sees the new version in its click capture and reads the link
+    again before rendering."""
     client.get(f"/r/{link.token}/")
-    company.landing_message = "新しいメッセージ"
-    company.save()
-    assert "新しいメッセージ" not in client.get(f"/r/{link.token}/").content.decode()  # cached
-    selectors.landing_links_forget(company_id=company.pk)
-    assert "新しいメッセージ" in client.get(f"/r/{link.token}/").content.decode()
+    stale = selectors._local.get(selectors._cache_key(link.token))
+    assert stale is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "company":
+            company.landing_message = "新しいメッセージ"
+            company.save()
+        elif change == "agency":
+            agency.name = "新しい紹介会社"
+            agency.save()
+        elif change == "partnership":
+            partnership.status = PartnershipStatus.ENDED
+            partnership.save()
+        else:
+            ReferralLink.all_objects.get(pk=link.pk).save()
+    # Another web process still has the copy it read before the change.
+    selectors._local.set(selectors._cache_key(link.token), stale, 600)
+    page = client.get(f"/r/{link.token}/").content.decode()
+    expected = {
+        "company": "新しいメッセージ",
+        "agency": "新しい紹介会社",
+        "partnership": "受け付けていません",
+        "link": company.name,
+    }[change]
+    assert expected in page
+    fresh = selectors._local.get(selectors._cache_key(link.token))
+    assert fresh.version == selectors.landing_version() != stale.version
+
+
+def test_a_new_link_moves_no_version(partnership, django_capture_on_commit_callbacks) -> None:
+    from referrals import services
+
+    before = selectors.landing_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.link_create(partnership=partnership, label="新規")
+    assert selectors.landing_version() == before
 
 
 def test_admin_lists_referral_rows_without_pii(client, link, django_user_model) -> None:

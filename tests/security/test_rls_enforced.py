@@ -84,6 +84,37 @@ staff.force_login(User.objects.get(email="rls-operator@iso.example"))
 r = staff.get("/admin/core/auditevent/export/")
 body = b"".join(r.streaming_content).decode("utf-8-sig")
 out["export"] = [r.status_code, body.count("iso.test")]
+
+# The landing route's short chain has no request transaction: its link look-up (a cache miss)
+# and, with Redis down, its click write each open their own (rls.public_transaction).
+from django.conf import settings
+from django.core.cache import cache
+from wsgiref.util import setup_testing_defaults
+from careerrelay.core.wsgi import get_application
+from referrals import clicks, selectors
+from referrals.models import Click
+application = get_application()
+
+def landing(token):
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/r/{token}/", "HTTP_HOST": "testserver"}
+    setup_testing_defaults(environ)
+    status = []
+    body = b"".join(application(environ, lambda s, h, e=None: status.append(s)))
+    return [int(status[0].split()[0]), body.decode()]
+
+token, company_name = sys.argv[2], sys.argv[3]
+selectors.clear_local_cache()
+cache.delete(selectors._cache_key(token))
+code, body = landing(token)
+out["lean_landing"] = [code, company_name in body, context()]
+def stored():
+    with rls.bypass_context():
+        return Click.all_objects.filter(link__token=token).count()
+before = stored()
+settings.REDIS_URL = "redis://127.0.0.1:9/0"
+clicks._clients.clear()
+code, body = landing(token)
+out["lean_landing_redis_down"] = [code, company_name in body, stored() - before]
 out["end"] = context()
 print(json.dumps(out))
 """
@@ -116,8 +147,16 @@ def test_the_application_runs_enforced_as_the_app_login_role(
     committed_world: World, app_login_role: tuple[str, str]
 ) -> None:
     role, url = app_login_role
+    link = committed_world.of_kind("link")[0].obj
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", ENFORCED_PROBE, json.dumps(committed_world.keys)],
+        [
+            sys.executable,
+            "-c",
+            ENFORCED_PROBE,
+            json.dumps(committed_world.keys),
+            link.token,
+            link.company.name,
+        ],
         cwd=ROOT,
         env=_env(url),
         capture_output=True,
@@ -151,6 +190,9 @@ def test_the_application_runs_enforced_as_the_app_login_role(
     assert out["key:co:B"][1] == ["iso-co-b"]
     # The operator's streamed audit export carries every tenant's rows (its own transaction).
     assert out["export"] == [200, 4]
+    # The landing page on its short chain: read past the policies in a transaction of its own.
+    assert out["lean_landing"] == [200, True, nothing]
+    assert out["lean_landing_redis_down"] == [200, True, 1]
     assert out["end"] == nothing
 
 
