@@ -171,20 +171,23 @@ def client() -> redis.Redis | None:
         return conn
 
 
-# The landing cache's version (referrals/selectors.py): read in the capture's round trip, so
+# The landing cache's version (referrals/selectors.py): checked in the capture's round trip, so
 # every recorded view checks the page's cached copy for free.
 LANDING_VERSION_KEY = "cr:landing:version"
 
-# Count the visitor's address in its flood window and, within the limit, append the click, and
-# read the landing version: one round trip for the landing page's only write. KEYS: pending list,
-# landing version, flood counter (or none). ARGV: event, limit, window seconds. Returns {1 when
-# appended or 0 when flooded, the landing version or ''}.
+# One round trip for the landing page's only write. Unless the page was built from a copy read
+# under another landing version (then nothing is counted or appended: the view reads the link
+# again first), count the visitor's address in its flood window and, within the limit, append
+# the click. KEYS: pending list, landing version, flood counter (or none). ARGV: event, the
+# copy's version (or '*': any), limit, window seconds. Returns {1 appended, 0 flooded or 2 stale,
+# the landing version or ''}.
 _CAPTURE = """
 local version = redis.call('get', KEYS[2]) or ''
+if ARGV[2] ~= '*' and ARGV[2] ~= version then return {2, version} end
 if #KEYS == 3 then
   local seen = redis.call('incr', KEYS[3])
-  if seen == 1 then redis.call('expire', KEYS[3], ARGV[3]) end
-  if seen > tonumber(ARGV[2]) then return {0, version} end
+  if seen == 1 then redis.call('expire', KEYS[3], ARGV[4]) end
+  if seen > tonumber(ARGV[3]) then return {0, version} end
 end
 redis.call('rpush', KEYS[1], ARGV[1])
 return {1, version}
@@ -200,10 +203,12 @@ def _capture_script(conn: redis.Redis) -> Any:
 
 
 FLOODED = "flooded"
+STALE = "stale"
+_OUTCOMES = {0: FLOODED, 1: "redis", 2: STALE}
 
 
 class Captured(NamedTuple):
-    how: str  # "redis", "db" or FLOODED
+    how: str  # "redis", "db", FLOODED or STALE
     version: str | None  # the landing version at capture time; None when Redis was not reached
 
 
@@ -211,13 +216,16 @@ def capture(
     event: ClickEvent,
     *,
     write_sync: Callable[[ClickEvent], Any],
+    version: str | None = None,
     flood: tuple[str, int, int] | None = None,
     flood_allow: Callable[[], bool] | None = None,
 ) -> Captured:
     """Record one click: append it to the Redis list, or `write_sync(event)` if Redis is
-    unreachable. With `flood=(counter key, limit, expiry seconds)` the visitor's address is
-    counted in the same round trip and a click above the limit is not recorded; without Redis,
-    `flood_allow()` decides instead. The same round trip reads the landing version."""
+    unreachable. With `version` (the landing version of the link copy the page is built from),
+    a copy that is out of date records nothing and answers STALE with the current version. With
+    `flood=(counter key, limit, expiry seconds)` the visitor's address is counted in the same
+    round trip and a click above the limit is not recorded; without Redis, `flood_allow()`
+    decides instead."""
     try:
         conn = client()
     except redis.RedisError as exc:
@@ -226,13 +234,13 @@ def capture(
     if conn is not None:
         try:
             keys = [PENDING_KEY, LANDING_VERSION_KEY]
-            args: list[Any] = [event.to_json()]
+            args: list[Any] = [event.to_json(), "*" if version is None else version]
             if flood is not None:
                 keys.append(flood[0])
                 args += [flood[1], flood[2]]
-            appended, version = _capture_script(conn)(keys=keys, args=args, client=conn)
-            version = version.decode() if isinstance(version, bytes) else str(version)
-            return Captured("redis" if appended else FLOODED, version)
+            outcome, current = _capture_script(conn)(keys=keys, args=args, client=conn)
+            current = current.decode() if isinstance(current, bytes) else str(current)
+            return Captured(_OUTCOMES[outcome], current)
         except redis.RedisError as exc:
             logger.warning("Redis unreachable, writing the click synchronously: %s", exc)
     if flood is not None and flood_allow is not None and not flood_allow():

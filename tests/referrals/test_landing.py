@@ -188,7 +188,11 @@ def test_a_change_reaches_every_process_on_its_next_view(
             ReferralLink.all_objects.get(pk=link.pk).save()
     # Another web process still has the copy it read before the change.
     selectors._local.set(selectors._cache_key(link.token), stale, 600)
+    before = len(queued())
     page = client.get(f"/r/{link.token}/").content.decode()
+    # The stale copy's capture recorded nothing; the fresh one's records the view once, unless
+    # the page now takes no registrations.
+    assert len(queued()) - before == (0 if change == "partnership" else 1)
     expected = {
         "company": "新しいメッセージ",
         "agency": "新しい紹介会社",
