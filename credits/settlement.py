@@ -216,26 +216,38 @@ def _unsettled_ids(*, end: dt.date) -> list[int]:
     )
 
 
-# The referral's status is a per-row look-up by primary key: as a join, the planner hashed the
-# whole referral table (every referral ever made) for each chunk.
+# The referral's status and the partnership are per-row look-ups by primary key: as a join, the
+# planner hashed the whole referral table (every referral ever made) for each chunk, and under
+# row-level security (whose policy makes it expect one row) it joined the partnerships by
+# rescanning all of them per placement (128 ms instead of 28 ms per 5,000 placements).
 _ROWS_SQL = """
 SELECT p.id, p.agency_id, p.company_id, p.hiring_company_id, p.partnership_id,
        ps.company_id, ps.rebate_rate, p.referral_id,
        (SELECT r.status FROM referrals_referral r WHERE r.id = p.referral_id),
        p.fee_jpy, p.refund_jpy, p.rebate_jpy
   FROM agencies_placement p
-  LEFT JOIN companies_partnership ps ON ps.id = p.partnership_id
- WHERE p.id = ANY(%s) AND p.rebate_period = ''
+  LEFT JOIN LATERAL (SELECT ps.company_id, ps.rebate_rate
+                       FROM companies_partnership ps
+                      WHERE ps.id = p.partnership_id
+                     OFFSET 0) ps ON true
+ WHERE p.id = ANY(%s::bigint[]) AND p.rebate_period = ''
  ORDER BY p.id
    FOR UPDATE OF p
 """
+
+
+def _bigint_array(values: list[int] | list[int | None]) -> str:
+    """A bigint[] literal for a `%s::bigint[]` parameter. A list passed as such is checked
+    and quoted element by element by psycopg's client-side binding: 1.46 s under cProfile for
+    the 1.1 million numbers of a 100,000-placement settlement, against 0.35 s joined here."""
+    return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
 
 
 def _lock_unsettled_rows(ids: list[int]) -> list[dict[str, Any]]:
     """Lock and read the still-unsettled placements among `ids` (pk order)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_ROWS_SQL, [ids])
+            cursor.execute(_ROWS_SQL, [_bigint_array(ids)])
             return [dict(zip(PLACEMENT_FIELDS, row, strict=True)) for row in cursor.fetchall()]
     return list(
         Placement.objects.unscoped()
@@ -291,7 +303,7 @@ UPDATE agencies_placement p
        rebate_jpy = d.amount,
        status = CASE WHEN p.status = %(active)s THEN %(settled)s ELSE p.status END
   FROM unnest(%(ids)s::bigint[], %(amounts)s::bigint[]) AS d(id, amount)
- WHERE p.id = d.id AND p.id = ANY(%(ids)s)
+ WHERE p.id = d.id AND p.id = ANY(%(ids)s::bigint[])
 """
 
 
@@ -317,7 +329,7 @@ def _post_rebates_sql(
         columns["credit"].append(accounts[(pid, AccountName.REBATE_JPY)].pk)
         columns["owed"].append(accounts[(pid, AccountName.REBATE_OWED)].pk)
     params = {
-        **columns,
+        **{name: _bigint_array(values) for name, values in columns.items()},
         "kind": str(EntryKind.REBATE),
         "period": period,
         "memo": _("%(period)s 精算分の手数料還元") % {"period": period},
@@ -396,8 +408,8 @@ def _mark_settled(*, period: str, amounts: dict[int, int]) -> None:
                     "period": period,
                     "active": str(PlacementStatus.ACTIVE),
                     "settled": str(PlacementStatus.SETTLED),
-                    "ids": list(amounts),
-                    "amounts": list(amounts.values()),
+                    "ids": _bigint_array(list(amounts)),
+                    "amounts": _bigint_array(list(amounts.values())),
                 },
             )
         return
