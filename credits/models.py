@@ -117,12 +117,17 @@ class _LedgerRow(TenantOwned):
 class LedgerTransaction(_LedgerRow):
     kind = models.CharField(_("種類"), max_length=16, choices=EntryKind.choices)
     idempotency_key = models.CharField(_("冪等キー"), max_length=120, unique=True)
+    # Referral and placement are checked (and locked FOR KEY SHARE) once per INSERT statement by
+    # the ledger's transaction trigger, and kept from deletion by triggers on their tables
+    # (migration 0010), not by a deferred foreign-key check per row at COMMIT. Indexed: the
+    # deletion guards and the reads by referral or placement go through them.
     referral = models.ForeignKey(
         "referrals.Referral",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
         verbose_name=_("対象の紹介"),
     )
     placement = models.ForeignKey(
@@ -131,6 +136,7 @@ class LedgerTransaction(_LedgerRow):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
         verbose_name=_("成約"),
     )
     period = models.CharField(_("精算期間"), max_length=7, blank=True)
