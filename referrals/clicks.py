@@ -87,6 +87,12 @@ def visitor_hash(*, ip: str, user_agent: str) -> str:
     return hmac.new(key, f"visitor:{ip}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+# A uid exactly as str(uuid.UUID) writes it: checked ~5x faster than parsing it again.
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+).fullmatch
+
+
 @dataclass(frozen=True)
 class ClickEvent:
     uid: str
@@ -115,8 +121,20 @@ class ClickEvent:
     def from_json(cls, raw: str | bytes) -> ClickEvent | None:
         try:
             data = json.loads(raw)
+        except ValueError:
+            data = None
+        return cls.from_data(data, raw)
+
+    @classmethod
+    def from_data(cls, data: Any, raw: Any = None) -> ClickEvent | None:
+        """The event of one parsed JSON value, or None (logged) when it is not a valid event."""
+        try:
+            uid = data["u"]
+            if not (isinstance(uid, str) and _CANONICAL_UUID(uid)):
+                # Not as `to_json` writes it: normalised, or refused when it is no UUID at all.
+                uid = str(uuid.UUID(str(uid)))
             return cls(
-                uid=str(uuid.UUID(str(data["u"]))),
+                uid=uid,
                 link_id=int(data["l"]),
                 company_id=int(data["c"]),
                 agency_id=int(data["a"]),
@@ -125,7 +143,7 @@ class ClickEvent:
                 visitor_hash=str(data["v"])[:32],
             )
         except (ValueError, KeyError, TypeError):
-            logger.warning("dropping a malformed click event: %r", raw[:200])
+            logger.warning("dropping a malformed click event: %.200r", data if raw is None else raw)
             return None
 
 
@@ -256,24 +274,50 @@ def pending_count() -> int:
     return int(conn.llen(PENDING_KEY)) + int(conn.llen(PROCESSING_KEY))
 
 
-# Move up to ARGV[1] events from pending to processing atomically, in one round trip.
-_MOVE_BATCH = """
-local moved = {}
-for i = 1, tonumber(ARGV[1]) do
-  local item = redis.call('lmove', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
-  if not item then break end
-  moved[i] = item
+# One round trip per batch. KEYS: pending list, processing list, lock. ARGV: the number of events
+# at the head of the processing list that are committed (dropped first), the lock token, the
+# lock's TTL in ms, the batch size (0: take nothing). Then, if the lock is still ours, refresh it
+# and take the next batch: the leftovers of a drain that died mid-batch (the head of the
+# processing list) first, else up to a batch moved atomically from pending to processing.
+# Returns {-1, ''} when the lock is no longer ours, else {the number of events taken, the events
+# joined as one JSON array}: one reply to parse and one json.loads per batch instead of a
+# thousand of each (bench/NOTES.md).
+_NEXT_BATCH = """
+if tonumber(ARGV[1]) > 0 then redis.call('ltrim', KEYS[2], ARGV[1], -1) end
+if redis.call('get', KEYS[3]) ~= ARGV[2] then return {-1, ''} end
+redis.call('pexpire', KEYS[3], ARGV[3])
+local n = tonumber(ARGV[4])
+if n < 1 then return {0, ''} end
+local items = redis.call('lrange', KEYS[2], 0, n - 1)
+if #items == 0 then
+  for i = 1, n do
+    local item = redis.call('lmove', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+    if not item then break end
+    items[i] = item
+  end
 end
-return moved
+return {#items, '[' .. table.concat(items, ',') .. ']'}
 """
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
 """
-_REFRESH = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('pexpire', KEYS[1], ARGV[2])
-else return 0 end
-"""
+
+
+def _parse_batch(conn: redis.Redis, count: int, joined: bytes) -> list[ClickEvent]:
+    """The valid events of a batch of `count` at the head of the processing list, `joined` as
+    _NEXT_BATCH returns them. Every event `to_json` wrote is one JSON object, so the joined array
+    has exactly `count` elements; when it does not parse so (a malformed event), the batch is read
+    again event by event and the malformed ones are dropped (logged)."""
+    try:
+        values = json.loads(joined)
+    except ValueError:
+        values = None
+    if isinstance(values, list) and len(values) == count:
+        events = [ClickEvent.from_data(value) for value in values]
+    else:
+        raws = conn.lrange(PROCESSING_KEY, 0, count - 1)
+        events = [ClickEvent.from_json(raw) for raw in raws]
+    return [e for e in events if e is not None]
 
 
 def drain(
@@ -292,28 +336,38 @@ def drain(
     if not conn.set(LOCK_KEY, token, nx=True, ex=LOCK_SECONDS):
         return -1
     processed = 0
+    committed = 0  # events at the head of the processing list that are in the database
+    take = batch_size
     started = time.monotonic()
     try:
         while True:
-            # Leftovers of a drain that died mid-batch come first.
-            raw = conn.lrange(PROCESSING_KEY, 0, batch_size - 1)
-            if not raw:
-                raw = conn.eval(_MOVE_BATCH, 2, PENDING_KEY, PROCESSING_KEY, batch_size) or []
-            if not raw:
-                break
-            events = [e for e in (ClickEvent.from_json(item) for item in raw) if e is not None]
-            if events:
-                ingest(events)
-            # Committed: now (and only now) drop exactly this batch from the processing list.
-            conn.ltrim(PROCESSING_KEY, len(raw), -1)
-            processed += len(raw)
-            if not conn.eval(_REFRESH, 1, LOCK_KEY, token, LOCK_SECONDS * 1000):
+            # Committed: now (and only now) drop exactly that batch from the processing list;
+            # then refresh the lock and take the next batch, in the same round trip.
+            count, joined = conn.eval(
+                _NEXT_BATCH,
+                3,
+                PENDING_KEY,
+                PROCESSING_KEY,
+                LOCK_KEY,
+                committed,
+                token,
+                LOCK_SECONDS * 1000,
+                take,
+            )
+            if count < 0:
                 # The lock lapsed during a slow batch and another drain may own the queue now:
                 # stop here (duplicates are impossible by uid; stopping avoids racing it).
                 logger.warning("click drain lost its lock after %s events; stopping", processed)
                 break
-            if time.monotonic() - started > run_seconds:
+            if not count:
                 break
+            events = _parse_batch(conn, count, joined)
+            if events:
+                ingest(events)
+            committed = count
+            processed += count
+            if time.monotonic() - started > run_seconds:
+                take = 0  # the next round trip only drops this batch and refreshes the lock
     finally:
         try:
             conn.eval(_RELEASE, 1, LOCK_KEY, token)
