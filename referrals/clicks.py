@@ -220,6 +220,25 @@ def _capture_script(conn: redis.Redis) -> Any:
     return script
 
 
+def _evalsha_capture(conn: redis.Redis, keys: list[str], args: list[Any]) -> Any:
+    """The capture script on the client's one connection, straight through the connection's
+    send and read: redis-py's per-command layers (retry policy, observability hooks, response
+    callbacks) cost ~30 µs of the landing page's CPU (bench/NOTES.md). A dropped or timed-out
+    connection is closed and the error raised as before (the next call reconnects); a Redis that
+    lost its scripts gets the script through redis-py's Script, which loads it."""
+    script = _capture_script(conn)
+    with conn.single_connection_lock:  # the lock redis-py's own commands on this client take
+        connection = conn.connection
+        try:
+            connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+            return connection.read_response()
+        except redis.exceptions.NoScriptError:
+            return script(keys=keys, args=args, client=conn)
+        except (redis.ConnectionError, redis.TimeoutError):
+            connection.disconnect()
+            raise
+
+
 FLOODED = "flooded"
 STALE = "stale"
 _OUTCOMES = {0: FLOODED, 1: "redis", 2: STALE}
@@ -256,7 +275,7 @@ def capture(
             if flood is not None:
                 keys.append(flood[0])
                 args += [flood[1], flood[2]]
-            outcome, current = _capture_script(conn)(keys=keys, args=args, client=conn)
+            outcome, current = _evalsha_capture(conn, keys, args)
             current = current.decode() if isinstance(current, bytes) else str(current)
             return Captured(_OUTCOMES[outcome], current)
         except redis.RedisError as exc:

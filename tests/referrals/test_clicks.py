@@ -190,3 +190,22 @@ def test_redis_down_page_renders_and_click_is_written_synchronously(
     referral = Referral.all_objects.get()
     assert referral.click_id == Click.all_objects.order_by("-clicked_at").first().pk
     assert referral.seconds_to_register is not None
+
+
+def test_capture_survives_a_redis_that_lost_its_scripts_or_dropped_the_connection(link) -> None:
+    """The capture talks to its connection directly (clicks._evalsha_capture): a flushed script
+    cache is reloaded, and a connection Redis closed is given up once (the click is written
+    synchronously) and reopened by the next view."""
+    conn = clicks.client()
+    written: list[clicks.ClickEvent] = []
+
+    def event() -> clicks.ClickEvent:
+        return clicks.new_event(link=link, method="GET", user_agent=IPHONE, ip="198.51.100.7")
+
+    conn.script_flush()
+    assert clicks.capture(event(), write_sync=written.append).how == "redis"
+    conn.client_kill_filter(_id=conn.client_id())
+    outcomes = [clicks.capture(event(), write_sync=written.append).how for _ in range(2)]
+    assert outcomes in (["db", "redis"], ["redis", "redis"])
+    assert len(written) == outcomes.count("db")
+    assert conn.llen(clicks.PENDING_KEY) == 1 + outcomes.count("redis")
