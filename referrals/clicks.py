@@ -239,6 +239,13 @@ def _evalsha_capture(conn: redis.Redis, keys: list[str], args: list[Any]) -> Any
             raise
 
 
+def as_text(value: Any) -> str:
+    """A Redis reply as text ('' for none): the click client returns bytes."""
+    if value is None:
+        return ""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 FLOODED = "flooded"
 STALE = "stale"
 _OUTCOMES = {0: FLOODED, 1: "redis", 2: STALE}
@@ -276,8 +283,7 @@ def capture(
                 keys.append(flood[0])
                 args += [flood[1], flood[2]]
             outcome, current = _evalsha_capture(conn, keys, args)
-            current = current.decode() if isinstance(current, bytes) else str(current)
-            return Captured(_OUTCOMES[outcome], current)
+            return Captured(_OUTCOMES[outcome], as_text(current))
         except redis.RedisError as exc:
             logger.warning("Redis unreachable, writing the click synchronously: %s", exc)
     if flood is not None and flood_allow is not None and not flood_allow():

@@ -200,10 +200,9 @@ def landing_version() -> str:
     """The current landing version ('' when Redis is unreachable or not configured)."""
     try:
         conn = clicks.client()
-        raw = conn.get(clicks.LANDING_VERSION_KEY) if conn is not None else None
+        return clicks.as_text(conn.get(clicks.LANDING_VERSION_KEY) if conn is not None else None)
     except redis.RedisError:
         return ""
-    return raw.decode() if isinstance(raw, bytes) else (raw or "")
 
 
 _LANDING_COLUMNS = (

@@ -461,15 +461,10 @@ def clicks_ingest(events: list[ClickEvent]) -> int:
         unique = False
         classification = e.classification
         if classification == human:
-            key = (e.link_id, e.visitor_hash)
-            before = seen.get(key)
-            if before is None:
-                unique = True
-                seen[key] = [e.ts]
-            else:
-                unique = not any(e.ts - window < t <= e.ts for t in before)
-                if unique:
-                    before.append(e.ts)
+            before = seen.setdefault((e.link_id, e.visitor_hash), [])
+            unique = not any(e.ts - window < t <= e.ts for t in before)
+            if unique:
+                before.append(e.ts)
         elif classification not in CLICK_CLASSES:
             classification = ClickClass.BOT.value
         company_id, agency_id = link_rows[e.link_id]
