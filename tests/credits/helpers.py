@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import F, Q, Sum
 
-from credits.models import LedgerAccount, LedgerEntry
+from credits.models import EntryKind, LedgerAccount, LedgerEntry, LedgerTransaction
 from referrals.models import Candidate, Referral
 
 _seq = itertools.count(1)
@@ -33,6 +33,20 @@ def make_referrals(partnership: Any, n: int, *, status: str = "new") -> list[Ref
             )
             for candidate in candidates
         ]
+    )
+
+
+def bare_transaction(
+    partnership: Any, key: str, *, kind: str = EntryKind.QUALIFY, **parents: Any
+) -> LedgerTransaction:
+    """A ledger transaction row written directly, without entries or the posting service."""
+    return LedgerTransaction.objects.create(
+        partnership=partnership,
+        company_id=partnership.company_id,
+        agency_id=partnership.agency_id,
+        kind=kind,
+        idempotency_key=key,
+        **parents,
     )
 
 

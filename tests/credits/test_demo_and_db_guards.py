@@ -12,7 +12,7 @@ from credits import demo
 from credits.models import AccountName, EntryKind, LedgerAccount, LedgerEntry, LedgerTransaction
 from credits.services import ledger_post, referral_qualify
 from referrals.models import Referral
-from tests.credits.helpers import balances, make_referrals
+from tests.credits.helpers import balances, bare_transaction, make_referrals
 from tests.factories import AgencyFactory, CompanyFactory, PartnershipFactory
 
 
@@ -136,16 +136,6 @@ def _entry(tx: LedgerTransaction, account: LedgerAccount, amount: int, **keys: A
     )
 
 
-def _bare_tx(partnership: Any, key: str) -> LedgerTransaction:
-    return LedgerTransaction.objects.create(
-        partnership=partnership,
-        company_id=partnership.company_id,
-        agency_id=partnership.agency_id,
-        kind=EntryKind.QUALIFY,
-        idempotency_key=key,
-    )
-
-
 def _points_accounts(partnership: Any) -> tuple[LedgerAccount, LedgerAccount]:
     ledger_post(
         partnership=partnership,
@@ -167,13 +157,13 @@ def test_an_entry_whose_copied_keys_differ_from_its_account_is_refused(partnersh
         {"unit": "jpy"},
     ]
     for n, keys in enumerate(forgeries):
-        tx = _bare_tx(partnership, f"qualify:forged-{n}")
+        tx = bare_transaction(partnership, f"qualify:forged-{n}")
         with (
             pytest.raises(IntegrityError, match="does not match its account"),
             transaction.atomic(),
         ):
             LedgerEntry.objects.bulk_create([_entry(tx, points, 1, **keys), _entry(tx, issued, -1)])
-    tx = _bare_tx(partnership, "qualify:forged-missing-account")
+    tx = bare_transaction(partnership, "qualify:forged-missing-account")
     ghost = LedgerAccount(
         pk=issued.pk + 10_000,
         **{
@@ -192,7 +182,7 @@ def test_an_entry_on_another_partnerships_account_than_its_transaction_is_refuse
 ) -> None:
     other = PartnershipFactory(agency=partnership.agency)
     points, issued = _points_accounts(other)
-    tx = _bare_tx(partnership, "qualify:wrong-partnership")
+    tx = bare_transaction(partnership, "qualify:wrong-partnership")
     with (
         pytest.raises(IntegrityError, match="does not match its transaction"),
         transaction.atomic(),
@@ -205,7 +195,7 @@ def test_an_entry_on_another_partnerships_account_than_its_transaction_is_refuse
 def test_a_transaction_split_over_two_inserts_is_refused_at_the_first(partnership: Any) -> None:
     # The balance is checked once per INSERT statement: a posting writes all its legs at once.
     points, issued = _points_accounts(partnership)
-    tx = _bare_tx(partnership, "qualify:split")
+    tx = bare_transaction(partnership, "qualify:split")
 
     def first_leg_alone() -> None:
         with transaction.atomic():

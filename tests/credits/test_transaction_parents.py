@@ -12,21 +12,14 @@ from django.db import IntegrityError, connection, transaction
 from agencies.models import Placement
 from credits.models import EntryKind, LedgerTransaction
 from referrals.models import Referral
-from tests.credits.helpers import make_referrals
+from tests.credits.helpers import bare_transaction, make_referrals
 from tests.settlement.helpers import make_placements
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")
 
 
 def _tx(partnership: Any, key: str, **parents: Any) -> LedgerTransaction:
-    return LedgerTransaction.objects.create(
-        partnership=partnership,
-        company_id=partnership.company_id,
-        agency_id=partnership.agency_id,
-        kind=EntryKind.REBATE,
-        idempotency_key=key,
-        **parents,
-    )
+    return bare_transaction(partnership, key, kind=EntryKind.REBATE, **parents)
 
 
 def _placement(partnership: Any, other_company: Any) -> Placement:
