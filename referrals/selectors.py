@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -187,17 +188,24 @@ def landing_changed(*, created: bool = False, **_: Any) -> None:
 
 def _move_version() -> None:
     _local.clear()
+    # A random value, not a counter: a Redis that lost the key never repeats one.
+    version = secrets.token_hex(8)
+    if not settings.REDIS_URL:
+        cache.set(clicks.LANDING_VERSION_KEY, version, None)  # the embedded demo's one process
+        return
     try:
         conn = clicks.client()
         if conn is not None:
-            # A random value, not a counter: a Redis that lost the key never repeats one.
-            conn.set(clicks.LANDING_VERSION_KEY, secrets.token_hex(8))
+            conn.set(clicks.LANDING_VERSION_KEY, version)
     except redis.RedisError:
         logger.warning("Redis unreachable: cached landing pages catch up within their TTL")
 
 
 def landing_version() -> str:
-    """The current landing version ('' when Redis is unreachable or not configured)."""
+    """The current landing version ('' when Redis is unreachable). Without Redis (the embedded
+    demo) it is kept in the local-memory cache."""
+    if not settings.REDIS_URL:
+        return str(cache.get(clicks.LANDING_VERSION_KEY) or "")
     try:
         conn = clicks.client()
         return clicks.as_text(conn.get(clicks.LANDING_VERSION_KEY) if conn is not None else None)
@@ -295,6 +303,9 @@ def landing_link(token: str, *, version: str | None = None) -> LandingLink | Non
     read under another version is read again."""
     if not TOKEN_RE.match(token or ""):
         return None
+    if version is None and not settings.REDIS_URL:
+        # No click capture reads the version without Redis: read it here (a local-memory read).
+        version = landing_version()
     key = _cache_key(token)
     found = _local.get(key)
     if found is not None and _current(found, version):

@@ -298,3 +298,16 @@ def test_a_flood_of_unknown_tokens_is_limited_too(client, settings) -> None:
         for _ in range(8)
     ]
     assert statuses == [404] * 5 + [429] * 3
+
+
+def test_without_redis_a_change_shows_on_the_next_view(
+    client, link, company, settings, django_capture_on_commit_callbacks
+) -> None:
+    """The embedded demo has no Redis: no capture reads the landing version, so the look-up reads
+    it from the local-memory cache itself, and a shared copy read before the change is not used."""
+    settings.REDIS_URL = ""
+    client.get(f"/r/{link.token}/")  # cached, and the click written directly
+    with django_capture_on_commit_callbacks(execute=True):
+        company.landing_message = "デモで変えたメッセージ"
+        company.save()
+    assert "デモで変えたメッセージ" in client.get(f"/r/{link.token}/").content.decode()
