@@ -8,9 +8,11 @@ while it holds messages (tests/faults/test_worker_broker_loss.py):
    detaches the transport from it) and then `close()`s it; the second close re-enters the
    consumer channel, whose restore of unacknowledged messages then builds a Redis client from
    the detached transport and dies with AttributeError ('NoneType' object has no attribute
-   'hostname'). That is not a connection error, so the worker stopped ("Unrecoverable error")
-   and only its supervisor brought it back. Here a detached channel raises a connection error
-   instead, which every caller (close, ack, restore) already handles.
+   'hostname'). A task that finishes after its channel was closed acks through a channel whose
+   transport is None, with the same end ('... no attribute 'client''). That is not a connection
+   error, so the worker stopped ("Unrecoverable error") and only its supervisor brought it back.
+   Here a detached or closed channel raises a connection error instead, which every caller
+   (close, ack, restore) already handles.
 2. Frozen or killed Redis: a task that finishes while Redis is away cannot be acknowledged.
    kombu kept the message counted against the prefetch limit for good, so after
    `prefetch_multiplier × concurrency` such failures the worker stopped fetching although Redis
@@ -144,8 +146,10 @@ class _Channel(kombu_redis.Channel):
     QoS = _DeferringQoS
 
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
-        if self.connection.client is None:
-            # Connection.collect() detached the transport after the connection was lost.
+        transport = self.connection
+        if transport is None or transport.client is None:
+            # Connection.collect() detached the transport after the connection was lost, or
+            # the channel itself was closed (its transport is then None) while an ack waited.
             raise RedisConnectionError("the broker connection was closed")
         return super()._connparams(asynchronous=asynchronous)
 
