@@ -13,6 +13,7 @@ is kept.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -87,6 +88,11 @@ def visitor_hash(*, ip: str, user_agent: str) -> str:
     return hmac.new(key, f"visitor:{ip}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def ids_json(link_id: int, company_id: int, agency_id: int) -> str:
+    """A link's part of a click event's JSON object, without braces."""
+    return f'"l":{int(link_id)},"c":{int(company_id)},"a":{int(agency_id)}'
+
+
 # A uid exactly as str(uuid.UUID) writes it: checked ~5x faster than parsing it again.
 _CANONICAL_UUID = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -104,18 +110,20 @@ class ClickEvent:
     visitor_hash: str
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "u": self.uid,
-                "l": self.link_id,
-                "c": self.company_id,
-                "a": self.agency_id,
-                "t": round(self.ts, 3),
-                "k": self.classification,
-                "v": self.visitor_hash,
-            },
-            separators=(",", ":"),
+        return f"{{{ids_json(self.link_id, self.company_id, self.agency_id)},{self.tail_json()}}}"
+
+    def tail_json(self) -> str:
+        """The view's part of the event's JSON object, without braces: the capture script
+        splices the link's ids (ids_json, kept with the shared link copy) in front of it. Every
+        value is JSON as written: a canonical uuid, a float, a ClickClass value, a hex digest."""
+        return (
+            f'"u":"{self.uid}","t":{round(self.ts, 3)!r},'
+            f'"k":{json.dumps(str(self.classification))},"v":{json.dumps(str(self.visitor_hash))}'
         )
+
+    def for_link(self, link: Any) -> ClickEvent:
+        ids = {"link_id": link.id, "company_id": link.company_id, "agency_id": link.agency_id}
+        return dataclasses.replace(self, **{name: int(value) for name, value in ids.items()})
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> ClickEvent | None:
@@ -148,13 +156,15 @@ class ClickEvent:
 
 
 def new_event(
-    *, link: Any, method: str, user_agent: str, ip: str, now: float | None = None
+    *, link: Any = None, method: str, user_agent: str, ip: str, now: float | None = None
 ) -> ClickEvent:
+    """The event of one view; without `link` its ids are 0 until `for_link` (or the capture
+    script, from the shared link copy) fills them in."""
     return ClickEvent(
         uid=str(uuid.uuid4()),
-        link_id=int(link.id),
-        company_id=int(link.company_id),
-        agency_id=int(link.agency_id),
+        link_id=int(link.id) if link is not None else 0,
+        company_id=int(link.company_id) if link is not None else 0,
+        agency_id=int(link.agency_id) if link is not None else 0,
         ts=time.time() if now is None else now,
         classification=classify(method=method, user_agent=user_agent),
         visitor_hash=visitor_hash(ip=ip, user_agent=user_agent),
@@ -192,13 +202,17 @@ def client() -> redis.Redis | None:
 # The landing cache's version (referrals/selectors.py): checked in the capture's round trip, so
 # every recorded view checks the page's cached copy for free.
 LANDING_VERSION_KEY = "cr:landing:version"
+# A link's shared copy, one hash per token: v the landing version it was read under, o until when
+# (epoch seconds) its page takes registrations (0: closed, gone or unknown), i the link's ids as
+# ids_json writes them, d the copy (selectors.LandingLink as JSON; '' for an unknown token).
+COPY_KEY_PREFIX = "cr:landing:link:"
 
-# One round trip for the landing page's only write. Unless the page was built from a copy read
-# under another landing version (then nothing is counted or appended: the view reads the link
-# again first), count the visitor's address in its flood window and, within the limit, append
-# the click. KEYS: pending list, landing version, flood counter (or none). ARGV: event, the
-# copy's version (or '*': any), limit, window seconds. Returns {1 appended, 0 flooded or 2 stale,
-# the landing version or ''}.
+# One round trip for the landing page's only write, when the process has the link's copy. Unless
+# the copy was read under another landing version (then nothing is counted or appended: the view
+# reads the link again first), count the visitor's address in its flood window and, within the
+# limit, append the click. KEYS: pending list, landing version, flood counter (or none). ARGV:
+# event, the copy's version (or '*': any), limit, window seconds. Returns {1 appended, 0 flooded
+# or 2 stale, the landing version or ''}.
 _CAPTURE = """
 local version = redis.call('get', KEYS[2]) or ''
 if ARGV[2] ~= '*' and ARGV[2] ~= version then return {2, version} end
@@ -210,23 +224,42 @@ end
 redis.call('rpush', KEYS[1], ARGV[1])
 return {1, version}
 """
-_capture_scripts: dict[int, Any] = {}
+# The same round trip when the process has no copy (or an out-of-date one): read the shared copy
+# and, when it is of the current version and open at the view's time, count and append the click
+# as _CAPTURE does, its ids spliced in from the copy. KEYS: pending list, landing version, the
+# copy, flood counter (or none). ARGV: the event's tail (ClickEvent.tail_json; '' records
+# nothing), now, limit, window seconds. Returns {outcome, the landing version, the copy's d}:
+# 1 appended, 0 flooded, 4 no click (closed, gone or unknown, or no event), 3 no current copy.
+_READ_CAPTURE = """
+local version = redis.call('get', KEYS[2]) or ''
+local copy = redis.call('hmget', KEYS[3], 'v', 'o', 'i', 'd')
+if copy[1] ~= version then return {3, version, ''} end
+if ARGV[1] == '' or tonumber(copy[2]) <= tonumber(ARGV[2]) then return {4, version, copy[4]} end
+if #KEYS == 4 then
+  local seen = redis.call('incr', KEYS[4])
+  if seen == 1 then redis.call('expire', KEYS[4], ARGV[4]) end
+  if seen > tonumber(ARGV[3]) then return {0, version, copy[4]} end
+end
+redis.call('rpush', KEYS[1], '{' .. copy[3] .. ',' .. ARGV[1] .. '}')
+return {1, version, copy[4]}
+"""
+_scripts: dict[tuple[int, str], Any] = {}
 
 
-def _capture_script(conn: redis.Redis) -> Any:
-    script = _capture_scripts.get(id(conn))
+def _script(conn: redis.Redis, source: str) -> Any:
+    script = _scripts.get((id(conn), source))
     if script is None:
-        script = _capture_scripts[id(conn)] = conn.register_script(_CAPTURE)
+        script = _scripts[(id(conn), source)] = conn.register_script(source)
     return script
 
 
-def _evalsha_capture(conn: redis.Redis, keys: list[str], args: list[Any]) -> Any:
-    """The capture script on the client's one connection, straight through the connection's
-    send and read: redis-py's per-command layers (retry policy, observability hooks, response
+def _evalsha(conn: redis.Redis, source: str, keys: list[str], args: list[Any]) -> Any:
+    """A landing script on the client's one connection, straight through the connection's send
+    and read: redis-py's per-command layers (retry policy, observability hooks, response
     callbacks) cost ~30 µs of the landing page's CPU (bench/NOTES.md). A dropped or timed-out
     connection is closed and the error raised as before (the next call reconnects); a Redis that
     lost its scripts gets the script through redis-py's Script, which loads it."""
-    script = _capture_script(conn)
+    script = _script(conn, source)
     with conn.single_connection_lock:  # the lock redis-py's own commands on this client take
         connection = conn.connection
         try:
@@ -248,12 +281,40 @@ def as_text(value: Any) -> str:
 
 FLOODED = "flooded"
 STALE = "stale"
-_OUTCOMES = {0: FLOODED, 1: "redis", 2: STALE}
+NO_CLICK = "no click"
+NO_COPY = "no copy"
+_OUTCOMES = {0: FLOODED, 1: "redis", 2: STALE, 3: NO_COPY, 4: NO_CLICK}
 
 
 class Captured(NamedTuple):
     how: str  # "redis", "db", FLOODED or STALE
     version: str | None  # the landing version at capture time; None when Redis was not reached
+
+
+class SharedCopy(NamedTuple):
+    how: str  # "redis" (click appended), FLOODED, NO_CLICK or NO_COPY
+    version: str  # the landing version
+    data: str  # the copy (selectors.LandingLink as JSON, '' for an unknown token); '' for NO_COPY
+
+
+@dataclass(frozen=True)
+class PageView:
+    """One view of a landing page to record: its event (the link's ids filled in once the link
+    is known) and the capture's flood window and fallbacks (see `capture`)."""
+
+    event: ClickEvent
+    write_sync: Callable[[ClickEvent], Any]
+    flood: tuple[str, int, int] | None = None
+    flood_allow: Callable[[], bool] | None = None
+
+    def capture(self, link: Any, *, version: str | None = None) -> Captured:
+        return capture(
+            self.event.for_link(link),
+            write_sync=self.write_sync,
+            version=version,
+            flood=self.flood,
+            flood_allow=self.flood_allow,
+        )
 
 
 def capture(
@@ -282,7 +343,7 @@ def capture(
             if flood is not None:
                 keys.append(flood[0])
                 args += [flood[1], flood[2]]
-            outcome, current = _evalsha_capture(conn, keys, args)
+            outcome, current = _evalsha(conn, _CAPTURE, keys, args)
             return Captured(_OUTCOMES[outcome], as_text(current))
         except redis.RedisError as exc:
             logger.warning("Redis unreachable, writing the click synchronously: %s", exc)
@@ -290,6 +351,44 @@ def capture(
         return Captured(FLOODED, None)
     write_sync(event)
     return Captured("db", None)
+
+
+def read_copy(token: str, view: PageView | None = None) -> SharedCopy | None:
+    """The link's shared copy and the landing version, in one round trip; with `view`, the
+    view's click is recorded in it too when the copy is current and open (see _READ_CAPTURE).
+    None without Redis; raises redis.RedisError when Redis is unreachable (nothing recorded)."""
+    conn = client()
+    if conn is None:
+        return None
+    keys = [PENDING_KEY, LANDING_VERSION_KEY, COPY_KEY_PREFIX + token]
+    args: list[Any] = ["", 0] if view is None else [view.event.tail_json(), view.event.ts]
+    if view is not None and view.flood is not None:
+        keys.append(view.flood[0])
+        args += [view.flood[1], view.flood[2]]
+    outcome, version, data = _evalsha(conn, _READ_CAPTURE, keys, args)
+    return SharedCopy(_OUTCOMES[outcome], as_text(version), as_text(data))
+
+
+def store_copy(
+    token: str, *, version: str, open_until: float, ids: str, data: str, ttl: int
+) -> None:
+    """Share a link's copy with every process for `ttl` seconds (layout at COPY_KEY_PREFIX).
+    Raises redis.RedisError when Redis is unreachable."""
+    conn = client()
+    if conn is None:
+        return
+    key = COPY_KEY_PREFIX + token
+    with conn.pipeline() as pipe:
+        pipe.delete(key)
+        pipe.hset(key, mapping={"v": version, "o": repr(float(open_until)), "i": ids, "d": data})
+        pipe.expire(key, ttl)
+        pipe.execute()
+
+
+def forget_copy(token: str) -> None:
+    conn = client()
+    if conn is not None:
+        conn.delete(COPY_KEY_PREFIX + token)
 
 
 def pending_count() -> int:

@@ -1,10 +1,11 @@
 """Reads of the referrals app. Every tenant read takes the tenant explicitly; the landing page's
-public look-up by token is cached (in-process LRU, then the Django cache, then the database) so a
-page view touches no table in the steady state."""
+public look-up by token is cached (in-process LRU, then a shared copy in Redis, then the database)
+so a page view touches no table in the steady state."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import secrets
@@ -12,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 from django.conf import settings
@@ -44,8 +45,8 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 # extra cost, so it is kept for minutes and a change still reaches every process's next view.
 # Registrations always re-check the database.
 LIVE_TTL_SECONDS = 600.0
-# Pages that record no click (gone, closed, unknown token) are not checked against the version:
-# their copies expire sooner (a reactivated link opens again within this).
+# This process's copies of pages that record no click (gone, closed, unknown token) are not
+# checked against the version: they expire sooner (a reactivated link opens again within this).
 CLOSED_TTL_SECONDS = 30.0
 LOCAL_MAX = 8192
 _MISSING = "missing"
@@ -168,9 +169,9 @@ def landing_link_forget(token: str) -> None:
     """Drop one link from this process's and the shared cache (a registration found it closed)."""
     _local.delete(_cache_key(token))
     try:
-        cache.delete(_cache_key(token))
+        clicks.forget_copy(token)
     except redis.RedisError:  # a cache outage must not fail the write
-        logger.warning("cache unreachable while forgetting link %s", token)
+        logger.warning("Redis unreachable while forgetting link %s", token)
 
 
 def landing_changed(*, created: bool = False, **_: Any) -> None:
@@ -297,43 +298,111 @@ def _as_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def landing_link(token: str, *, version: str | None = None) -> LandingLink | None:
-    """The link behind a public token, or None (unknown or wrong shape). Cached. `version` is
-    the current landing version when the caller has it (the click capture reads it): a copy
-    read under another version is read again."""
+class Landing(NamedTuple):
+    link: LandingLink | None  # None: unknown token
+    captured: clicks.Captured | None  # the view's click; None when none was recorded
+
+
+def landing_link(token: str) -> LandingLink | None:
+    """The link behind a public token, or None (unknown or wrong shape). Cached: this process's
+    copy, else the shared copy in Redis, else the database (which fills both)."""
+    return landing_visit(token).link
+
+
+def landing_visit(token: str, view: clicks.PageView | None = None) -> Landing:
+    """The landing page's look-up, with its click recorded in the same Redis round trip when the
+    link is open. With this process's copy of an open link, the capture checks the copy's
+    version; without a copy (a mail-out's first views) or with an out-of-date one, one script
+    reads the shared copy and records the click from it (clicks.read_copy); only when no current
+    shared copy exists is the database read, the copies kept and the click recorded after."""
     if not TOKEN_RE.match(token or ""):
-        return None
-    if version is None and not settings.REDIS_URL:
-        # No click capture reads the version without Redis: read it here (a local-memory read).
-        version = landing_version()
-    key = _cache_key(token)
-    found = _local.get(key)
-    if found is not None and _current(found, version):
-        return None if found == _MISSING else found
-    value: LandingLink | str | None = None
-    cache_ok = True
+        return Landing(None, None)
+    found = _local_copy(token)
+    if isinstance(found, LandingLink) and found.is_open and view is not None:
+        captured = view.capture(found, version=found.version)
+        if captured.how != clicks.STALE:
+            return Landing(found, captured)
+    elif found is not None:
+        return Landing(_link_or_none(found), None)
     try:
-        shared = cache.get(key)
-    except redis.RedisError:  # Redis down: fall through to the database
-        shared, cache_ok = None, False
-    if shared is not None:
-        copy = _MISSING if shared == _MISSING else LandingLink(**shared)
-        if _current(copy, version):
-            value = copy
-    if value is None:
-        if version is None:
-            # Read before the row: a change that commits in between moves it again.
-            version = landing_version()
-        with rls.public_transaction():
-            value = _landing_from_db(token, version) or _MISSING
-        if cache_ok:
-            try:
-                shared = _MISSING if value == _MISSING else asdict(value)  # type: ignore[arg-type]
-                cache.set(key, shared, int(_ttl(value)))
-            except redis.RedisError:
-                logger.warning("cache unreachable while caching link %s", token)
-    _local.set(key, value, _ttl(value))
+        shared = clicks.read_copy(token, view)
+    except redis.RedisError as exc:  # Redis down: the database, and the click written there
+        logger.warning("Redis unreachable, reading link %s from the database: %s", token, exc)
+        shared = None
+    if shared is not None and shared.how != clicks.NO_COPY:
+        found = _keep_local(token, _parse_copy(shared.data))
+        if shared.how != clicks.NO_CLICK:
+            return Landing(_link_or_none(found), clicks.Captured(shared.how, shared.version))
+    else:
+        found = _from_database(token, None if shared is None else shared.version)
+    link = _link_or_none(found)
+    if link is None or not link.is_open or view is None:
+        return Landing(link, None)
+    # Read from the database just now (or open by this process's clock at the script's edge).
+    return Landing(link, view.capture(link))
+
+
+def _local_copy(token: str) -> LandingLink | str | None:
+    """This process's copy (a LandingLink or _MISSING), or None when it has none. Without Redis
+    (the embedded demo, one process) no capture checks the version: it is checked here."""
+    found = _local.get(_cache_key(token))
+    if found is not None and not settings.REDIS_URL and not _current(found, landing_version()):
+        return None
+    return found
+
+
+def _link_or_none(value: LandingLink | str) -> LandingLink | None:
     return None if value == _MISSING else value  # type: ignore[return-value]
+
+
+def _parse_copy(data: str) -> LandingLink | str:
+    return LandingLink(**json.loads(data)) if data else _MISSING
+
+
+def _keep_local(token: str, value: LandingLink | str) -> LandingLink | str:
+    _local.set(_cache_key(token), value, _ttl(value))
+    return value
+
+
+def _from_database(token: str, version: str | None) -> LandingLink | str:
+    """The link read from the database under `version` (read now when not given: before the
+    row, so a change that commits in between moves it again), kept here and shared."""
+    if version is None:
+        version = landing_version()
+    with rls.public_transaction():
+        value = _landing_from_db(token, version) or _MISSING
+    link = _link_or_none(value)
+    if settings.REDIS_URL:
+        ids = data = ""
+        if link is not None:
+            ids = clicks.ids_json(link.id, link.company_id, link.agency_id)
+            data = json.dumps(asdict(link), separators=(",", ":"))
+        try:
+            clicks.store_copy(
+                token,
+                version=version,
+                open_until=_open_until(link),
+                ids=ids,
+                data=data,
+                ttl=int(_ttl(value)),
+            )
+        except redis.RedisError:
+            logger.warning("Redis unreachable while sharing link %s", token)
+    return _keep_local(token, value)
+
+
+def _open_until(link: LandingLink | None) -> float:
+    """Until when (epoch seconds) the link's page takes registrations; 0 when it does not now.
+    LandingLink.is_open decides by the same rules: the link's expiry, and the licence's expiry
+    date, after which it is closed from midnight of the current time zone."""
+    if link is None or not link.is_open or link.agency_license_expires_on is None:
+        return 0.0
+    last_day = dt.date.fromisoformat(link.agency_license_expires_on)
+    midnight = dt.datetime.combine(
+        last_day + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone()
+    )
+    until = midnight.timestamp()
+    return until if link.expires_at is None else min(until, link.expires_at)
 
 
 def _current(copy: LandingLink | str, version: str | None) -> bool:

@@ -164,28 +164,32 @@ def _unavailable(request: HttpRequest, link: LandingLink | None, *, page: bool) 
 @counts_floods_itself
 @require_http_methods(["GET", "HEAD", "POST"])
 def landing(request: HttpRequest, token: str) -> HttpResponse:
-    link = selectors.landing_link(token)
     if request.method == "POST":  # registrations have their own per-address limit
+        link = selectors.landing_link(token)
         if link is None or not link.is_open:
             return _unavailable(request, link, page=False)
         return _register(request, link)
-    captured = _capture(request, link)
-    if captured is not None and captured[0].how == clicks.STALE:
-        # The page changed since this copy was cached (selectors.landing_changed): read the
-        # link again, then record the click (once: a second change meanwhile is not waited for).
-        link = selectors.landing_link(token, version=captured[0].version)
-        captured = _capture(request, link, check_version=False)
-    if link is None or captured is None:
+    view = clicks.PageView(
+        event=clicks.new_event(
+            method=request.method or "GET",
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+            ip=client_ip(request),
+        ),
+        write_sync=services.click_write_sync,
+        flood=flood_counter(request),
+        flood_allow=lambda: flood_allow(request),
+    )
+    link, captured = selectors.landing_visit(token, view)
+    if link is None or captured is None:  # unknown, gone or closed: no click recorded
         if not flood_allow(request):
             return ratelimited_response(request, retry_after=FLOOD_WINDOW_SECONDS)
         return _unavailable(request, link, page=True)
-    outcome, click_uid = captured
-    if outcome.how == clicks.FLOODED:
+    if captured.how == clicks.FLOODED:
         return ratelimited_response(request, retry_after=FLOOD_WINDOW_SECONDS)
     response = HttpResponse(_landing_html(request, link))
     response.set_cookie(
         clicks.COOKIE_NAME,
-        click_uid,
+        view.event.uid,
         max_age=CLICK_COOKIE_AGE,
         path="/r/",
         httponly=True,
@@ -193,29 +197,6 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
         secure=request.is_secure(),
     )
     return response
-
-
-def _capture(
-    request: HttpRequest, link: LandingLink | None, *, check_version: bool = True
-) -> tuple[clicks.Captured, str] | None:
-    """Record this view of an open link's page: the capture's outcome and the click's uid (None
-    for a closed, gone or unknown link, whose page records no click)."""
-    if link is None or not link.is_open:
-        return None
-    event = clicks.new_event(
-        link=link,
-        method=request.method or "GET",
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-        ip=client_ip(request),
-    )
-    outcome = clicks.capture(
-        event,
-        write_sync=services.click_write_sync,
-        version=link.version if check_version else None,
-        flood=flood_counter(request),
-        flood_allow=lambda: flood_allow(request),
-    )
-    return outcome, event.uid
 
 
 def _register(request: HttpRequest, link: LandingLink) -> HttpResponse:

@@ -193,7 +193,7 @@ def test_redis_down_page_renders_and_click_is_written_synchronously(
 
 
 def test_capture_survives_a_redis_that_lost_its_scripts_or_dropped_the_connection(link) -> None:
-    """The capture talks to its connection directly (clicks._evalsha_capture): a flushed script
+    """The capture talks to its connection directly (clicks._evalsha): a flushed script
     cache is reloaded, and a connection Redis closed is given up once (the click is written
     synchronously) and reopened by the next view."""
     conn = clicks.client()

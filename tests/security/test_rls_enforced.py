@@ -88,7 +88,6 @@ out["export"] = [r.status_code, body.count("iso.test")]
 # The landing route's short chain has no request transaction: its link look-up (a cache miss)
 # and, with Redis down, its click write each open their own (rls.public_transaction).
 from django.conf import settings
-from django.core.cache import cache
 from wsgiref.util import setup_testing_defaults
 from careerrelay.core.wsgi import get_application
 from referrals import clicks, selectors
@@ -103,8 +102,7 @@ def landing(token):
     return [int(status[0].split()[0]), body.decode()]
 
 token, company_name = sys.argv[2], sys.argv[3]
-selectors.clear_local_cache()
-cache.delete(selectors._cache_key(token))
+selectors.landing_link_forget(token)
 code, body = landing(token)
 out["lean_landing"] = [code, company_name in body, context()]
 def stored():
