@@ -410,7 +410,8 @@ class Bench:
             raise RuntimeError(f"{total} clicks queued but {rows} stored")
         ingest_rps = rows / ingest_seconds
 
-        # The same rows, as fast as PostgreSQL takes them: one raw COPY (new uids, same table).
+        # The same rows, as fast as PostgreSQL takes them: one raw COPY (new uids of the same
+        # kind, minted as the landing page mints them, same table).
         import uuid
 
         table = Click._meta.db_table
@@ -422,7 +423,7 @@ class Bench:
             ).fetchall()
             uid_at = columns.index("uid")
             copies = [
-                tuple(uuid.uuid4() if i == uid_at else v for i, v in enumerate(row))
+                tuple(uuid.UUID(clicks.new_uid()) if i == uid_at else v for i, v in enumerate(row))
                 for row in source
             ]
             max_id = raw.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]

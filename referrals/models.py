@@ -120,18 +120,30 @@ class ClickClass(models.TextChoices):
 
 class Click(TenantOwned):
     """One view of a landing page, drained from Redis in batches. `uid` is minted on the
-    request (it rides in the first-party cookie) and makes the drain idempotent."""
+    request (it rides in the first-party cookie) and makes the drain idempotent; it is a
+    time-ordered UUID (version 7, clicks.new_uid), so a batch's entries in its unique index land
+    on a few neighbouring pages."""
 
     tenant_fields: ClassVar[tuple[str, ...]] = ("company", "agency")
     uid = models.UUIDField(_("クリックID"), unique=True)
+    # No single-column index on company or link: the two composite indexes below lead with them.
+    # Every index costs each drained click a random-page write (bench/NOTES.md).
     company = models.ForeignKey(
-        "companies.Company", on_delete=models.CASCADE, related_name="+", verbose_name=_("企業")
+        "companies.Company",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("企業"),
+        db_index=False,
     )
     agency = models.ForeignKey(
         "agencies.Agency", on_delete=models.CASCADE, related_name="+", verbose_name=_("紹介会社")
     )
     link = models.ForeignKey(
-        ReferralLink, on_delete=models.CASCADE, related_name="clicks", verbose_name=_("紹介リンク")
+        ReferralLink,
+        on_delete=models.CASCADE,
+        related_name="clicks",
+        verbose_name=_("紹介リンク"),
+        db_index=False,
     )
     clicked_at = models.DateTimeField(_("クリック日時"))
     classification = models.CharField(
