@@ -81,7 +81,7 @@ def test_landing_get_touches_no_table_and_queues_one_click(
 
 def test_shared_cache_serves_other_processes(client, link, django_assert_num_queries) -> None:
     client.get(f"/r/{link.token}/")
-    selectors.clear_local_cache()  # as in a fresh worker process: only the Django cache is warm
+    selectors.clear_local_cache()  # as in a fresh worker process: only the shared copy is warm
     with django_assert_num_queries(0):
         assert client.get(f"/r/{link.token}/").status_code == 200
 
