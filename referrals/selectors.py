@@ -5,6 +5,7 @@ so a page view touches no table in the steady state."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -77,10 +78,27 @@ class LandingLink:
     # The landing version this copy was read under ('' when Redis was unreachable).
     version: str = ""
 
+    @functools.cached_property
+    def open_until(self) -> float:
+        """Until when (epoch seconds) the page takes registrations, and so records clicks; 0 when
+        it does not for a reason time will not change (deactivated, partnership not active,
+        licence unverified). The link's expiry and the licence's bound it. The shared copy
+        carries it, so the capture script decides "open" by this same rule."""
+        if (
+            not self.is_active
+            or self.partnership_status != PartnershipStatus.ACTIVE
+            or not self.agency_license_verified
+            or not self.agency_license_number
+            or self.agency_license_expires_on is None
+        ):
+            return 0.0
+        until = license_closes_at(dt.date.fromisoformat(self.agency_license_expires_on))
+        return until if self.expires_at is None else min(until, self.expires_at)
+
     @property
     def is_open(self) -> bool:
         """The page takes registrations (and so records clicks)."""
-        return not self.is_gone and not self.closed_reason
+        return time.time() < self.open_until
 
     @property
     def is_gone(self) -> bool:
@@ -97,18 +115,28 @@ class LandingLink:
             return "partnership"
         if not self.agency_license_verified or not self.agency_license_number:
             return "license_unverified"
-        if self.agency_license_expires_on is None or (
-            dt.date.fromisoformat(self.agency_license_expires_on) < timezone.localdate()
-        ):
+        last_day = self.agency_license_expires_on
+        if last_day is None or time.time() >= license_closes_at(dt.date.fromisoformat(last_day)):
             return "license_expired"
         return ""
+
+
+def license_closes_at(last_day: dt.date) -> float:
+    """When (epoch seconds) a licence valid through `last_day` stops: the next midnight in the
+    current time zone."""
+    midnight = dt.datetime.combine(
+        last_day + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone()
+    )
+    return midnight.timestamp()
 
 
 def agency_license_problem(agency: Agency) -> str:
     """'' when the agency may receive referrals, else license_unverified / license_expired."""
     if not agency.license_verified_at or not agency.license_number:
         return "license_unverified"
-    if agency.license_expires_on is None or agency.license_expires_on < timezone.localdate():
+    if agency.license_expires_on is None or time.time() >= license_closes_at(
+        agency.license_expires_on
+    ):
         return "license_expired"
     return ""
 
@@ -381,7 +409,7 @@ def _from_database(token: str, version: str | None) -> LandingLink | str:
             clicks.store_copy(
                 token,
                 version=version,
-                open_until=_open_until(link),
+                open_until=0.0 if link is None else link.open_until,
                 ids=ids,
                 data=data,
                 ttl=int(_ttl(value)),
@@ -389,20 +417,6 @@ def _from_database(token: str, version: str | None) -> LandingLink | str:
         except redis.RedisError:
             logger.warning("Redis unreachable while sharing link %s", token)
     return _keep_local(token, value)
-
-
-def _open_until(link: LandingLink | None) -> float:
-    """Until when (epoch seconds) the link's page takes registrations; 0 when it does not now.
-    LandingLink.is_open decides by the same rules: the link's expiry, and the licence's expiry
-    date, after which it is closed from midnight of the current time zone."""
-    if link is None or not link.is_open or link.agency_license_expires_on is None:
-        return 0.0
-    last_day = dt.date.fromisoformat(link.agency_license_expires_on)
-    midnight = dt.datetime.combine(
-        last_day + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone()
-    )
-    until = midnight.timestamp()
-    return until if link.expires_at is None else min(until, link.expires_at)
 
 
 def _current(copy: LandingLink | str, version: str | None) -> bool:

@@ -172,7 +172,7 @@ def test_a_copys_opening_hours_agree_with_the_links_own_rules(
             agency_contact_email="a@example.jp",
             agency_privacy_policy_url="",
         )
-        open_until = selectors._open_until(link)
+        open_until = link.open_until
     moment = now.timestamp() + later
     last_day = dt.date.fromisoformat(link.agency_license_expires_on)
     expected = (
