@@ -226,42 +226,54 @@ LANDING_VERSION_KEY = "cr:landing:version"
 # ids_json writes them, d the copy (selectors.LandingLink as JSON; '' for an unknown token).
 COPY_KEY_PREFIX = "cr:landing:link:"
 
+# Both capture scripts count the visitor's address in its flood window (the last key, when given;
+# ARGV[3] the limit, ARGV[4] the window's seconds) and, above the limit, record nothing.
+_FLOOD = """
+if #KEYS == {key} then
+  local seen = redis.call('incr', KEYS[{key}])
+  if seen == 1 then redis.call('expire', KEYS[{key}], ARGV[4]) end
+  if seen > tonumber(ARGV[3]) then return {{0, version, data}} end
+end
+"""
 # One round trip for the landing page's only write, when the process has the link's copy. Unless
 # the copy was read under another landing version (then nothing is counted or appended: the view
-# reads the link again first), count the visitor's address in its flood window and, within the
-# limit, append the click. KEYS: pending list, landing version, flood counter (or none). ARGV:
-# event, the copy's version (or '*': any), limit, window seconds. Returns {1 appended, 0 flooded
-# or 2 stale, the landing version or ''}.
-_CAPTURE = """
+# reads the link again first), count the flood window and, within the limit, append the click.
+# KEYS: pending list, landing version, flood counter (or none). ARGV: event, the copy's version
+# (or '*': any), limit, window seconds. Returns {1 appended, 0 flooded or 2 stale, the landing
+# version or '', ''}.
+_CAPTURE = (
+    """
 local version = redis.call('get', KEYS[2]) or ''
-if ARGV[2] ~= '*' and ARGV[2] ~= version then return {2, version} end
-if #KEYS == 3 then
-  local seen = redis.call('incr', KEYS[3])
-  if seen == 1 then redis.call('expire', KEYS[3], ARGV[4]) end
-  if seen > tonumber(ARGV[3]) then return {0, version} end
-end
-redis.call('rpush', KEYS[1], ARGV[1])
-return {1, version}
+local data = ''
+if ARGV[2] ~= '*' and ARGV[2] ~= version then return {2, version, data} end
 """
+    + _FLOOD.format(key=3)
+    + """
+redis.call('rpush', KEYS[1], ARGV[1])
+return {1, version, data}
+"""
+)
 # The same round trip when the process has no copy (or an out-of-date one): read the shared copy
-# and, when it is of the current version and open at the view's time, count and append the click
-# as _CAPTURE does, its ids spliced in from the copy. KEYS: pending list, landing version, the
-# copy, flood counter (or none). ARGV: the event's tail (ClickEvent.tail_json; '' records
-# nothing), now, limit, window seconds. Returns {outcome, the landing version, the copy's d}:
-# 1 appended, 0 flooded, 4 no click (closed, gone or unknown, or no event), 3 no current copy.
-_READ_CAPTURE = """
+# and, when it is of the current version and open at the view's time, count the flood window and
+# append the click as _CAPTURE does, its ids spliced in from the copy. KEYS: pending list,
+# landing version, the copy, flood counter (or none). ARGV: the event's tail (ClickEvent.tail_json;
+# '' records nothing), now, limit, window seconds. Returns {outcome, the landing version, the
+# copy's d}: 1 appended, 0 flooded, 4 no click (closed, gone or unknown, or no event), 3 no
+# current copy.
+_READ_CAPTURE = (
+    """
 local version = redis.call('get', KEYS[2]) or ''
 local copy = redis.call('hmget', KEYS[3], 'v', 'o', 'i', 'd')
 if copy[1] ~= version then return {3, version, ''} end
-if ARGV[1] == '' or tonumber(copy[2]) <= tonumber(ARGV[2]) then return {4, version, copy[4]} end
-if #KEYS == 4 then
-  local seen = redis.call('incr', KEYS[4])
-  if seen == 1 then redis.call('expire', KEYS[4], ARGV[4]) end
-  if seen > tonumber(ARGV[3]) then return {0, version, copy[4]} end
-end
-redis.call('rpush', KEYS[1], '{' .. copy[3] .. ',' .. ARGV[1] .. '}')
-return {1, version, copy[4]}
+local data = copy[4]
+if ARGV[1] == '' or tonumber(copy[2]) <= tonumber(ARGV[2]) then return {4, version, data} end
 """
+    + _FLOOD.format(key=4)
+    + """
+redis.call('rpush', KEYS[1], '{' .. copy[3] .. ',' .. ARGV[1] .. '}')
+return {1, version, data}
+"""
+)
 _scripts: dict[tuple[int, str], Any] = {}
 
 
@@ -289,6 +301,22 @@ def _evalsha(conn: redis.Redis, source: str, keys: list[str], args: list[Any]) -
         except (redis.ConnectionError, redis.TimeoutError):
             connection.disconnect()
             raise
+
+
+def _run_capture(
+    conn: redis.Redis,
+    source: str,
+    keys: list[str],
+    args: list[Any],
+    flood: tuple[str, int, int] | None,
+) -> tuple[str, str, str]:
+    """A capture script with the flood window's key and arguments added when given: (outcome,
+    landing version, the copy's data)."""
+    if flood is not None:
+        keys = [*keys, flood[0]]
+        args = [*args, flood[1], flood[2]]
+    outcome, version, data = _evalsha(conn, source, keys, args)
+    return _OUTCOMES[outcome], as_text(version), as_text(data)
 
 
 def as_text(value: Any) -> str:
@@ -357,13 +385,14 @@ def capture(
         logger.warning("Redis unreachable, writing the click synchronously: %s", exc)
     if conn is not None:
         try:
-            keys = [PENDING_KEY, LANDING_VERSION_KEY]
-            args: list[Any] = [event.to_json(), "*" if version is None else version]
-            if flood is not None:
-                keys.append(flood[0])
-                args += [flood[1], flood[2]]
-            outcome, current = _evalsha(conn, _CAPTURE, keys, args)
-            return Captured(_OUTCOMES[outcome], as_text(current))
+            how, current, _ = _run_capture(
+                conn,
+                _CAPTURE,
+                [PENDING_KEY, LANDING_VERSION_KEY],
+                [event.to_json(), "*" if version is None else version],
+                flood,
+            )
+            return Captured(how, current)
         except redis.RedisError as exc:
             logger.warning("Redis unreachable, writing the click synchronously: %s", exc)
     if flood is not None and flood_allow is not None and not flood_allow():
@@ -380,12 +409,10 @@ def read_copy(token: str, view: PageView | None = None) -> SharedCopy | None:
     if conn is None:
         return None
     keys = [PENDING_KEY, LANDING_VERSION_KEY, COPY_KEY_PREFIX + token]
-    args: list[Any] = ["", 0] if view is None else [view.event.tail_json(), view.event.ts]
-    if view is not None and view.flood is not None:
-        keys.append(view.flood[0])
-        args += [view.flood[1], view.flood[2]]
-    outcome, version, data = _evalsha(conn, _READ_CAPTURE, keys, args)
-    return SharedCopy(_OUTCOMES[outcome], as_text(version), as_text(data))
+    if view is None:
+        return SharedCopy(*_run_capture(conn, _READ_CAPTURE, keys, ["", 0], None))
+    args = [view.event.tail_json(), view.event.ts]
+    return SharedCopy(*_run_capture(conn, _READ_CAPTURE, keys, args, view.flood))
 
 
 def store_copy(
