@@ -61,3 +61,30 @@ def form_data(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def landing_link_copy(**fields: Any) -> selectors.LandingLink:
+    """A link as the landing cache holds it: an open campaign link unless `fields` say
+    otherwise."""
+    values: dict[str, Any] = {
+        "id": 1,
+        "token": "AbCdEfGhIjKlMnOpQrStUv",
+        "kind": "campaign",
+        "company_id": 1,
+        "agency_id": 2,
+        "partnership_id": 3,
+        "is_active": True,
+        "expires_at": None,
+        "partnership_status": "active",
+        "company_name": "c",
+        "company_logo_url": "",
+        "company_message": "",
+        "agency_name": "a",
+        "agency_license_number": "13-ユ-000000",
+        "agency_license_expires_on": "2099-01-01",
+        "agency_license_verified": True,
+        "agency_contact_email": "a@example.jp",
+        "agency_privacy_policy_url": "",
+    }
+    values.update(fields)
+    return selectors.LandingLink(**values)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from companies.models import PartnershipStatus
 from referrals import clicks, selectors
 from referrals.models import Click, Referral, ReferralLink
-from tests.referrals.conftest import form_data
+from tests.referrals.conftest import form_data, landing_link_copy
 
 PHONE_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 "
@@ -259,25 +259,12 @@ def test_the_page_filled_from_its_skeleton_equals_a_direct_render(
 
     from referrals import views
 
-    link = selectors.LandingLink(
-        id=1,
-        token="AbCdEfGhIjKlMnOpQrStUv",
-        kind="campaign",
-        company_id=1,
-        agency_id=2,
-        partnership_id=3,
-        is_active=True,
-        expires_at=None,
-        partnership_status="active",
+    link = landing_link_copy(
         company_name=company,
         company_logo_url=logo,
         company_message=message,
         agency_name=agency,
         agency_license_number=license_number,
-        agency_license_expires_on="2099-01-01",
-        agency_license_verified=True,
-        agency_contact_email="a@example.jp",
-        agency_privacy_policy_url="",
     )
     request = RequestFactory().get(f"/r/{link.token}/")
     token_value = re.compile(r'name="csrfmiddlewaretoken" value="[A-Za-z0-9]{64}"')

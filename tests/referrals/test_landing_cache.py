@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from referrals import clicks, selectors
 from referrals.models import ReferralLink
+from tests.referrals.conftest import landing_link_copy
 
 
 def queued() -> list[dict]:
@@ -144,33 +145,19 @@ TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 def test_a_copys_opening_hours_agree_with_the_links_own_rules(
     license_days: int, expires_in: float | None, later: float, active: bool, verified: bool
 ) -> None:
-    """The script decides "open" by the copy's `open_until` alone, the page by the link's own
-    rules (LandingLink.is_open). At any moment after the copy is made, for any link expiry and
-    licence expiry date, both agree: the licence closes at the local (Asia/Tokyo) midnight after
+    """The capture script and LandingLink.is_open both decide "open" by the copy's `open_until`.
+    At any moment after the copy is made, for any link expiry and licence expiry date, it agrees
+    with the rules written out here: the licence closes at the local (Asia/Tokyo) midnight after
     its last day."""
     with timezone.override(TOKYO):
         now = timezone.now()
-        link = selectors.LandingLink(
-            id=1,
-            token="AbCdEfGhIjKlMnOpQrStUv",
-            kind="campaign",
-            company_id=1,
-            agency_id=2,
-            partnership_id=3,
+        link = landing_link_copy(
             is_active=active,
             expires_at=None if expires_in is None else now.timestamp() + expires_in,
-            partnership_status="active",
-            company_name="c",
-            company_logo_url="",
-            company_message="",
-            agency_name="a",
-            agency_license_number="13-ユ-000000",
             agency_license_expires_on=(
                 timezone.localdate(now) + dt.timedelta(days=license_days)
             ).isoformat(),
             agency_license_verified=verified,
-            agency_contact_email="a@example.jp",
-            agency_privacy_policy_url="",
         )
         open_until = link.open_until
     moment = now.timestamp() + later
