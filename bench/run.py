@@ -269,12 +269,14 @@ class Bench:
     def wait_for_idle_drain(self, timeout: float = 60.0) -> None:
         """The idle round starts only when no drain runs: the one the kicker sent last may still
         be working (up to its RUN_SECONDS) and one it sent may still wait in the queue."""
+        from careerrelay.celery import app
         from referrals import clicks
 
         conn = clicks.client()
         assert conn is not None
+        queue = app.conf.task_default_queue
         deadline = time.monotonic() + timeout
-        while conn.exists(clicks.LOCK_KEY) or conn.llen("celery"):
+        while conn.exists(clicks.LOCK_KEY) or conn.llen(queue):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the click drain was still busy after {timeout:.0f} s")
             time.sleep(0.2)
