@@ -161,7 +161,23 @@ def _unavailable(request: HttpRequest, link: LandingLink | None, *, page: bool) 
     return _closed(request, link, link.closed_reason, 200 if page else 409)
 
 
+def _revalidated(view: Any) -> Any:
+    """Every answer about a link is checked again by the browser before it is shown again: a
+    link's state changes (HR reactivates it, a licence is renewed), and Chromium keeps a 410
+    without an explicit lifetime for good, so a reactivated link stayed "gone" in a candidate's
+    browser (found on a fresh clone of the demo)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+    return wrapper
+
+
 @counts_floods_itself
+@_revalidated
 @require_http_methods(["GET", "HEAD", "POST"])
 def landing(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":  # registrations have their own per-address limit

@@ -298,3 +298,15 @@ def test_without_redis_a_change_shows_on_the_next_view(
         company.landing_message = "デモで変えたメッセージ"
         company.save()
     assert "デモで変えたメッセージ" in client.get(f"/r/{link.token}/").content.decode()
+
+
+def test_every_answer_about_a_link_is_revalidated_by_the_browser(client, link) -> None:
+    """Chromium keeps a 410 without an explicit lifetime for good: without this header a
+    candidate who once saw a deactivated link kept seeing it gone after HR reactivated it."""
+    assert client.get(f"/r/{link.token}/")["Cache-Control"] == "private, no-cache"
+    ReferralLink.all_objects.filter(pk=link.pk).update(is_active=False)
+    selectors.landing_link_forget(link.token)
+    gone = client.get(f"/r/{link.token}/")
+    assert gone.status_code == 410
+    assert gone["Cache-Control"] == "private, no-cache"
+    assert client.post(f"/r/{link.token}/", form_data())["Cache-Control"] == "private, no-cache"
