@@ -407,7 +407,7 @@ def _unique_views_before(
     until = _aware(humans[-1].ts)
     pairs = {(e.link_id, e.visitor_hash) for e in humans}
     if connection.vendor == "postgresql":
-        # One index probe per pair (click_visitor_idx), however many views the links have.
+        # One index probe per pair (click_visitor_unique_idx), reading only unique views.
         sql = (
             "SELECT c.uid::text, c.link_id, c.visitor_hash, c.clicked_at "  # noqa: S608
             "FROM unnest(%b::bigint[], %b::varchar[]) AS v(link_id, visitor_hash) "
