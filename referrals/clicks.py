@@ -42,6 +42,18 @@ LOCK_SECONDS = 10
 BATCH_SIZE = 1000
 # A single drain run stops after this long; the next beat continues (bounded, lock-safe work).
 RUN_SECONDS = 4.0
+# While views keep arriving (the pending list grows by at least YIELD_ARRIVALS a second), the drain
+# gives way to the landing pages it shares the machine with: it takes slices of YIELD_SLICE events
+# and rests YIELD_REST times each slice's working time before the next. A drain working flat out
+# in batches of 1,000 took ~0.7 of a core (itself and PostgreSQL) for ~70 ms per batch, and the
+# landing pages answered in that time took twice as long (bench/NOTES.md); in slices shorter than
+# one page's answer, with rests, the pages see a steady ~quarter of that instead. Behind by more
+# than YIELD_MAX_LAG seconds (a burst beyond the rested pace), it works flat out again.
+YIELD_SLICE = 200
+YIELD_REST = 3.0
+YIELD_ARRIVALS = 50.0
+YIELD_HOLD = 1.0
+YIELD_MAX_LAG = 30.0
 COOKIE_NAME = "cr_click"
 
 # Mail-security products open every link of an incoming email before the recipient does.
@@ -449,24 +461,27 @@ def pending_count() -> int:
 # lock's TTL in ms, the batch size (0: take nothing). Then, if the lock is still ours, refresh it
 # and take the next batch: the leftovers of a drain that died mid-batch (the head of the
 # processing list) first, else up to a batch moved atomically from pending to processing.
-# Returns {-1, ''} when the lock is no longer ours, else {the number of events taken, the events
-# joined as one JSON array}: one reply to parse and one json.loads per batch instead of a
-# thousand of each (bench/NOTES.md).
+# Returns {-1, '', 0, 0} when the lock is no longer ours, else {the number of events taken, the
+# events joined as one JSON array, how many of them came from the pending list, how many events
+# are left there}: one reply to parse and one json.loads per batch instead of a thousand of each
+# (bench/NOTES.md), and the pending list's length tells the drain whether views keep arriving.
 _NEXT_BATCH = """
 if tonumber(ARGV[1]) > 0 then redis.call('ltrim', KEYS[2], ARGV[1], -1) end
-if redis.call('get', KEYS[3]) ~= ARGV[2] then return {-1, ''} end
+if redis.call('get', KEYS[3]) ~= ARGV[2] then return {-1, '', 0, 0} end
 redis.call('pexpire', KEYS[3], ARGV[3])
 local n = tonumber(ARGV[4])
-if n < 1 then return {0, ''} end
+if n < 1 then return {0, '', 0, redis.call('llen', KEYS[1])} end
 local items = redis.call('lrange', KEYS[2], 0, n - 1)
+local moved = 0
 if #items == 0 then
   for i = 1, n do
     local item = redis.call('lmove', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
     if not item then break end
     items[i] = item
   end
+  moved = #items
 end
-return {#items, '[' .. table.concat(items, ',') .. ']'}
+return {#items, '[' .. table.concat(items, ',') .. ']', moved, redis.call('llen', KEYS[1])}
 """
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
@@ -490,6 +505,41 @@ def _parse_batch(conn: redis.Redis, count: int, joined: bytes) -> list[ClickEven
     return [e for e in events if e is not None]
 
 
+@dataclass
+class _Pace:
+    """How much the drain takes next and how long it rests first (see YIELD_SLICE)."""
+
+    batch_size: int
+    left: int | None = None  # events left in the pending list after the previous take
+    at: float = 0.0  # when the previous take was answered (monotonic)
+    arrived: float = float("-inf")  # when views were last seen arriving (monotonic)
+
+    def first(self) -> int:
+        # Whether views arrive is known from the second take on: start with a slice.
+        return min(self.batch_size, YIELD_SLICE)
+
+    def taken(self, *, moved: int, left: int) -> bool:
+        """Note a take (`moved` events from the pending list, `left` still there); True while
+        views arrived at YIELD_ARRIVALS a second or more between two takes within the last
+        YIELD_HOLD seconds (one slice's window is short enough to see none by chance), and
+        after the first take, before there is anything to compare with."""
+        now = time.monotonic()
+        first, previous, since = self.left is None, self.left, now - self.at
+        self.left, self.at = left, now
+        if first:
+            return True
+        if since > 0 and (left + moved - previous) / since >= YIELD_ARRIVALS:
+            self.arrived = now
+        return now - self.arrived < YIELD_HOLD
+
+    def next(self, *, arriving: bool, worked: float, newest: float) -> tuple[int, float]:
+        """The next take's size and the rest before it, after a batch that took `worked`
+        seconds and whose newest event was captured at `newest` (epoch seconds)."""
+        if arriving and time.time() - newest < YIELD_MAX_LAG:
+            return min(self.batch_size, YIELD_SLICE), worked * YIELD_REST
+        return self.batch_size, 0.0
+
+
 def drain(
     ingest: Callable[[list[ClickEvent]], int],
     *,
@@ -497,8 +547,9 @@ def drain(
     run_seconds: float = RUN_SECONDS,
 ) -> int:
     """Move pending events into the database through `ingest` (which must be idempotent on the
-    event uid). Returns the number of events processed (including re-processed leftovers), or
-    -1 when another drain holds the lock."""
+    event uid), at a pace that gives way to arriving views (see YIELD_SLICE). Returns the number
+    of events processed (including re-processed leftovers), or -1 when another drain holds the
+    lock."""
     conn = client()
     if conn is None:
         return 0
@@ -507,13 +558,17 @@ def drain(
         return -1
     processed = 0
     committed = 0  # events at the head of the processing list that are in the database
-    take = batch_size
+    pace = _Pace(batch_size)
+    take = pace.first()
+    rest = 0.0
     started = time.monotonic()
     try:
         while True:
+            if rest:
+                time.sleep(rest)
             # Committed: now (and only now) drop exactly that batch from the processing list;
             # then refresh the lock and take the next batch, in the same round trip.
-            count, joined = conn.eval(
+            count, joined, moved, left = conn.eval(
                 _NEXT_BATCH,
                 3,
                 PENDING_KEY,
@@ -531,13 +586,20 @@ def drain(
                 break
             if not count:
                 break
+            arriving = pace.taken(moved=int(moved), left=int(left))
+            working = time.monotonic()
             events = _parse_batch(conn, count, joined)
             if events:
                 ingest(events)
             committed = count
             processed += count
             if time.monotonic() - started > run_seconds:
-                take = 0  # the next round trip only drops this batch and refreshes the lock
+                take, rest = 0, 0.0  # the next round trip only drops this batch, refreshes the lock
+            else:
+                newest = max((e.ts for e in events), default=0.0)
+                take, rest = pace.next(
+                    arriving=arriving, worked=time.monotonic() - working, newest=newest
+                )
     finally:
         try:
             conn.eval(_RELEASE, 1, LOCK_KEY, token)
