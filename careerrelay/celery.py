@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -161,3 +162,36 @@ class RedisTransport(kombu_redis.Transport):
 app = Celery("careerrelay")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def lower_cpu_priority(nice: int) -> None:
+    """Make this process (and the pool processes it forks) background work: the landing pages
+    and dashboards served from the same machine come first when the CPU is busy. A drain or a
+    settlement that woke up took CPU away from gunicorn's workers mid-request, and the landing
+    page's slowest answers doubled (bench/NOTES.md).
+
+    Two knobs, because which one the kernel uses depends on how the worker was started: the
+    process's nice value orders it among the processes of its own group, and when it leads its
+    own session outside any cgroup (an "autogroup"), the group's nice value orders that whole
+    group against gunicorn's. Under systemd or a container runtime the group is the unit's
+    cgroup instead; give it a lower CPU weight there (docker-compose.yml: cpu_shares).
+    Raising a nice value needs no privilege; a value already higher is kept."""
+    if nice <= 0:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, max(nice, os.getpriority(os.PRIO_PROCESS, 0)))
+    except OSError as exc:
+        logger.warning("could not lower the worker's CPU priority: %s", exc)
+    autogroup = Path("/proc/self/autogroup")
+    if os.getsid(0) == os.getpid() and autogroup.exists():
+        try:
+            autogroup.write_text(str(nice))
+        except OSError as exc:
+            logger.warning("could not lower the worker's autogroup priority: %s", exc)
+
+
+@signals.worker_init.connect
+def _worker_priority(**_: Any) -> None:
+    from django.conf import settings
+
+    lower_cpu_priority(settings.WORKER_NICE)

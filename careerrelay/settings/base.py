@@ -158,6 +158,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The worker runs at this nice value (0: as started), below the web processes on a shared
+# machine (careerrelay/celery.py: lower_cpu_priority).
+WORKER_NICE = env.int("WORKER_NICE", default=10)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Tokyo"
