@@ -281,6 +281,29 @@ class Bench:
                 raise RuntimeError(f"the click drain was still busy after {timeout:.0f} s")
             time.sleep(0.2)
 
+    def wait_for_worker_queue(self, timeout: float = 300.0) -> None:
+        """Let the worker finish what earlier phases queued (the registrations' emails and
+        attributions) before a phase that times the worker: it runs at background priority
+        (WORKER_NICE) and gets little CPU while those phases keep the web processes busy."""
+        from careerrelay.celery import app
+        from referrals import clicks
+
+        conn = clicks.client()
+        assert conn is not None
+        queue = app.conf.task_default_queue
+        started = time.monotonic()
+        queued = int(conn.llen(queue)) + int(conn.hlen("unacked"))
+        while conn.llen(queue) or conn.hlen("unacked"):
+            if time.monotonic() - started > timeout:
+                raise RuntimeError(f"the worker still had tasks queued after {timeout:.0f} s")
+            time.sleep(0.2)
+        waited = time.monotonic() - started
+        self.details.setdefault("worker_queue_waits", []).append(
+            {"queued": queued, "seconds": round(waited, 1)}
+        )
+        if queued:
+            log(f"waited {waited:.1f}s for {queued} queued tasks of earlier phases")
+
     def clicks_burst(self) -> None:
         from referrals.models import Click
 
@@ -625,6 +648,7 @@ class Bench:
 
         assert self.stack is not None
         period = self.data.settle_period
+        self.wait_for_worker_queue()
         # A fresh worker, so that its peak RSS is the settlement's.
         self.stack.stop_worker()
         self.stack.start_worker()
