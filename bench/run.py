@@ -283,26 +283,37 @@ class Bench:
 
     def wait_for_worker_queue(self, timeout: float = 300.0) -> None:
         """Let the worker finish what earlier phases queued (the registrations' emails and
-        attributions) before a phase that times the worker: it runs at background priority
-        (WORKER_NICE) and gets little CPU while those phases keep the web processes busy."""
+        attribution retries) before a phase that times the worker: it runs at background
+        priority (WORKER_NICE) and gets little CPU while those phases keep the web busy."""
         from careerrelay.celery import app
         from referrals import clicks
 
         conn = clicks.client()
         assert conn is not None
         queue = app.conf.task_default_queue
+        inspect = app.control.inspect(timeout=1.0)
+
+        def held() -> int:
+            """Tasks the worker runs, holds (prefetched, or waiting for their countdown) or
+            has yet to take from the queue."""
+            held = int(conn.llen(queue))
+            for view in (inspect.active, inspect.reserved, inspect.scheduled):
+                held += sum(len(tasks) for tasks in (view() or {}).values())
+            return held
+
         started = time.monotonic()
-        queued = int(conn.llen(queue)) + int(conn.hlen("unacked"))
-        while conn.llen(queue) or conn.hlen("unacked"):
+        queued = left = held()
+        while left:
             if time.monotonic() - started > timeout:
-                raise RuntimeError(f"the worker still had tasks queued after {timeout:.0f} s")
-            time.sleep(0.2)
+                raise RuntimeError(f"the worker still held {left} tasks after {timeout:.0f} s")
+            time.sleep(0.5)
+            left = held()
         waited = time.monotonic() - started
         self.details.setdefault("worker_queue_waits", []).append(
-            {"queued": queued, "seconds": round(waited, 1)}
+            {"tasks": queued, "seconds": round(waited, 1)}
         )
         if queued:
-            log(f"waited {waited:.1f}s for {queued} queued tasks of earlier phases")
+            log(f"waited {waited:.1f}s for {queued} tasks of earlier phases")
 
     def clicks_burst(self) -> None:
         from referrals.models import Click
