@@ -68,7 +68,7 @@ class Bench:
         self.output = Path(os.environ.get("BENCH_OUTPUT", ROOT / "bench" / "results.json"))
         default_seconds = 10.0 if self.scale >= 0.5 else 3.0 if self.scale >= 0.05 else 2.0
         self.seconds = float(os.environ.get("BENCH_SECONDS", default_seconds))
-        self.rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+        self.rounds = int(os.environ.get("BENCH_ROUNDS", "5"))
         self.keep = os.environ.get("BENCH_KEEP") == "1"
         self.workdir = Path(tempfile.mkdtemp(prefix="cr-bench-"))
         self.results: dict[str, float | None] = dict.fromkeys(TARGETS)
