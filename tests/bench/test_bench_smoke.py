@@ -44,6 +44,8 @@ def test_bench_at_smallest_scale_writes_every_key_with_a_number(tmp_path: Path) 
     env = {
         **os.environ,
         "BENCH_SCALE": "0.01",
+        # The minimum: this run proves every phase works, it measures nothing.
+        "BENCH_ROUNDS": "3",
         "BENCH_OUTPUT": str(output),
         "BENCH_DB_NAME": f"cr_bench_smoke_{os.getpid()}",
     }
