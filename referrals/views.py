@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django.template.defaultfilters import linebreaks_filter
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 
 from careerrelay.core import csrf
@@ -161,23 +162,11 @@ def _unavailable(request: HttpRequest, link: LandingLink | None, *, page: bool) 
     return _closed(request, link, link.closed_reason, 200 if page else 409)
 
 
-def _revalidated(view: Any) -> Any:
-    """Every answer about a link is checked again by the browser before it is shown again: a
-    link's state changes (HR reactivates it, a licence is renewed), and Chromium keeps a 410
-    without an explicit lifetime for good, so a reactivated link stayed "gone" in a candidate's
-    browser (found on a fresh clone of the demo)."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response["Cache-Control"] = "private, no-cache"
-        return response
-
-    return wrapper
-
-
 @counts_floods_itself
-@_revalidated
+# Every answer about a link is checked again before the browser shows it again: a link's state
+# changes (HR reactivates it, a licence is renewed), and Chromium kept a 410 without an explicit
+# lifetime for good, so a reactivated link stayed "gone" (found on a fresh clone of the demo).
+@cache_control(private=True, no_cache=True)
 @require_http_methods(["GET", "HEAD", "POST"])
 def landing(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":  # registrations have their own per-address limit
